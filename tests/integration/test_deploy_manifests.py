@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""deploy/ renders with kubectl kustomize into least-privilege, hardened manifests; the CRD and examples agree."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = "meshupgrade-system"
+SERVICE_ACCOUNT = "meshupgrade-operator"
+IMAGE = "ghcr.io/flomesh-io/meshupgrade-operator"
+
+# The ClusterRole the operator needs, rule by rule: (apiGroup, resource) -> verbs. Exactly this, no more.
+EXPECTED_CLUSTER_RULES = {
+    ("upgrade.flomesh.io", "meshupgrades"): {"get", "list", "watch", "update", "patch"},
+    ("upgrade.flomesh.io", "meshupgrades/status"): {"get", "update", "patch"},
+    ("upgrade.flomesh.io", "meshupgrades/finalizers"): {"update"},
+    ("apps", "deployments"): {"get", "list", "watch", "patch", "update"},
+    ("apps", "statefulsets"): {"get", "list", "watch", "patch"},
+    ("apps", "daemonsets"): {"get", "list", "watch", "patch"},
+    ("apps", "replicasets"): {"get", "list", "watch"},
+    ("", "pods"): {"get", "list", "watch", "create", "delete"},
+    ("", "namespaces"): {"get", "list", "watch"},
+    ("", "secrets"): {"get", "list"},
+    ("", "configmaps"): {"get", "list", "watch"},
+    ("", "events"): {"create", "patch"},
+    ("events.k8s.io", "events"): {"create", "patch"},
+    ("config.openservicemesh.io", "meshconfigs"): {"get", "list", "watch", "patch"},
+    ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch", "create", "patch"},
+}
+EXPECTED_LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
+
+
+def kubectl():
+    path = shutil.which("kubectl")
+    if not path:
+        raise AssertionError("kubectl is not on PATH: scripts/deps checks for it; install kubectl to run this test")
+    return path
+
+
+def offline_env():
+    # No cluster is consulted: an empty kubeconfig keeps kubectl from reaching for one.
+    env = dict(os.environ)
+    env["KUBECONFIG"] = os.devnull
+    return env
+
+
+def yaml_to_objects(text):
+    """Turns a multi-document YAML stream into dicts with kubectl itself (the standard library has no YAML).
+
+    `kubectl label --local` parses every document and prints it as JSON without a server; removing a label
+    nobody has changes nothing but leaves `metadata.labels: {}` behind, which is dropped again here.
+    """
+    out = subprocess.run([kubectl(), "label", "--local", "-f", "-", "meshupgrade.test/none-", "-o", "json"],
+                         input=text, capture_output=True, text=True, env=offline_env(), timeout=120)
+    if out.returncode != 0:
+        raise AssertionError("kubectl could not parse the YAML: " + out.stderr)
+    decoder, objects, pos, body = json.JSONDecoder(), [], 0, out.stdout
+    while True:
+        while pos < len(body) and body[pos].isspace():
+            pos += 1
+        if pos >= len(body):
+            break
+        obj, pos = decoder.raw_decode(body, pos)
+        items = obj["items"] if obj.get("kind") == "List" else [obj]
+        for item in items:
+            if item.get("metadata", {}).get("labels") == {}:
+                del item["metadata"]["labels"]
+            objects.append(item)
+    return objects
+
+
+def load_yaml_file(path):
+    return yaml_to_objects(Path(path).read_text())
+
+
+def render_deploy():
+    out = subprocess.run([kubectl(), "kustomize", str(REPO / "deploy")], capture_output=True, text=True,
+                         env=offline_env(), timeout=120)
+    if out.returncode != 0:
+        raise AssertionError("kubectl kustomize deploy/ failed: " + out.stderr)
+    return out.stdout
+
+
+class SchemaError(Exception):
+    pass
+
+
+def validate(schema, value, path="", root=True):
+    """A small structural-schema validator: types, enums, patterns, minimums, required, unknown fields.
+
+    It is no API server (no CEL, no formats) but catches the mistakes an example file can make: a misspelt field
+    (the server would prune it silently), a wrong type, an enum value that does not exist.
+    """
+    if schema.get("x-kubernetes-int-or-string"):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise SchemaError(f"{path}: want an integer or a string, got {value!r}")
+    else:
+        kind = schema.get("type")
+        want = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int,
+                "number": (int, float)}.get(kind)
+        if want and (not isinstance(value, want) or (kind in ("integer", "number") and isinstance(value, bool))):
+            raise SchemaError(f"{path}: want {kind}, got {value!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise SchemaError(f"{path}: {value!r} is not one of {schema['enum']}")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        raise SchemaError(f"{path}: {value!r} does not match {schema['pattern']}")
+    if isinstance(value, int) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
+        raise SchemaError(f"{path}: {value} is below the minimum {schema['minimum']}")
+    if isinstance(value, dict):
+        for name in schema.get("required", []):
+            if name not in value:
+                raise SchemaError(f"{path}.{name}: required")
+        props = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, sub in value.items():
+            if root and key in ("apiVersion", "kind", "metadata"):
+                continue
+            if props is not None and key in props:
+                validate(props[key], sub, f"{path}.{key}", False)
+            elif isinstance(extra, dict):
+                validate(extra, sub, f"{path}.{key}", False)
+            elif not schema.get("x-kubernetes-preserve-unknown-fields") and (props is not None or extra is not None):
+                raise SchemaError(f"{path}.{key}: unknown field (the API server would drop it)")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            validate(schema["items"], item, f"{path}[{i}]", False)
+
+
+def schema_paths(schema, path=""):
+    """Every leaf path of a schema's properties (objects without properties count as leaves)."""
+    props = schema.get("properties")
+    if not props:
+        return {path}
+    paths = set()
+    for key, sub in props.items():
+        paths |= schema_paths(sub, f"{path}.{key}")
+    return paths
+
+
+def value_paths(value, path=""):
+    if isinstance(value, dict) and value:
+        paths = {path}
+        for key, sub in value.items():
+            paths |= value_paths(sub, f"{path}.{key}")
+        return paths
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        paths = {path}
+        for item in value:
+            paths |= value_paths(item, path)
+        return paths
+    return {path}
+
+
+class DeployManifestsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.objects = yaml_to_objects(render_deploy())
+        cls.by_kind = {}
+        for obj in cls.objects:
+            cls.by_kind.setdefault(obj["kind"], []).append(obj)
+
+    def one(self, kind):
+        found = self.by_kind.get(kind, [])
+        self.assertEqual(len(found), 1, f"want exactly one {kind} in deploy/, got {len(found)}")
+        return found[0]
+
+    def test_renders_every_piece_once(self):
+        kinds = sorted(obj["kind"] for obj in self.objects)
+        self.assertEqual(kinds, sorted(["CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole",
+                                        "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"]))
+        self.assertEqual(self.one("Namespace")["metadata"]["name"], NAMESPACE)
+        for obj in self.objects:
+            if obj["kind"] not in ("CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding"):
+                self.assertEqual(obj["metadata"].get("namespace"), NAMESPACE, obj["kind"])
+
+    def test_cluster_role_is_exactly_the_operators_calls_and_has_no_wildcard(self):
+        role = self.one("ClusterRole")
+        self.assertNotIn("*", json.dumps(role), "a wildcard in the ClusterRole")
+        got = {}
+        for rule in role["rules"]:
+            self.assertNotIn("nonResourceURLs", rule)
+            self.assertNotIn("resourceNames", rule)
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    got.setdefault((group, resource), set()).update(rule["verbs"])
+        self.assertEqual(got, EXPECTED_CLUSTER_RULES)
+
+    def test_lease_role_is_namespaced_and_narrow(self):
+        role = self.one("Role")
+        self.assertNotIn("*", json.dumps(role))
+        got = {}
+        for rule in role["rules"]:
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    got.setdefault((group, resource), set()).update(rule["verbs"])
+        self.assertEqual(got, EXPECTED_LEASE_RULES)
+
+    def test_bindings_grant_the_roles_to_the_service_account(self):
+        account = self.one("ServiceAccount")
+        self.assertEqual(account["metadata"]["name"], SERVICE_ACCOUNT)
+        for kind, role_kind in (("ClusterRoleBinding", "ClusterRole"), ("RoleBinding", "Role")):
+            binding = self.one(kind)
+            self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind,
+                                                  "name": self.one(role_kind)["metadata"]["name"]})
+            self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT,
+                                                    "namespace": NAMESPACE}])
+
+    def test_deployment_is_hardened_probed_and_leader_elected(self):
+        deploy = self.one("Deployment")
+        self.assertEqual(deploy["spec"]["replicas"], 2)
+        pod = deploy["spec"]["template"]["spec"]
+        self.assertEqual(pod["serviceAccountName"], SERVICE_ACCOUNT)
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        self.assertEqual(pod["securityContext"]["runAsUser"], 65532)
+        self.assertEqual(pod["securityContext"]["seccompProfile"], {"type": "RuntimeDefault"})
+        [container] = pod["containers"]
+        self.assertIn("--leader-elect", container["args"])
+        ctx = container["securityContext"]
+        self.assertTrue(ctx["runAsNonRoot"])
+        self.assertEqual(ctx["runAsUser"], 65532)
+        self.assertTrue(ctx["readOnlyRootFilesystem"])
+        self.assertFalse(ctx["allowPrivilegeEscalation"])
+        self.assertEqual(ctx["capabilities"], {"drop": ["ALL"]})
+        self.assertEqual(ctx["seccompProfile"], {"type": "RuntimeDefault"})
+        self.assertEqual(container["resources"], {"requests": {"cpu": "50m", "memory": "32Mi"},
+                                                  "limits": {"cpu": "500m", "memory": "128Mi"}})
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        self.assertEqual(ports, {"metrics": 8080, "health": 8081})
+        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+            get = container[probe]["httpGet"]
+            self.assertEqual(get["path"], path)
+            self.assertIn(get["port"], (8081, "health"))
+        labels = deploy["spec"]["template"]["metadata"]["labels"]
+        for key, want in deploy["spec"]["selector"]["matchLabels"].items():
+            self.assertEqual(labels.get(key), want)
+
+    def test_image_tag_is_the_version_file(self):
+        version = (REPO / "VERSION").read_text().strip()
+        [container] = self.one("Deployment")["spec"]["template"]["spec"]["containers"]
+        self.assertEqual(container["image"], f"{IMAGE}:{version}")
+
+    def test_metrics_service_selects_the_operator_pods(self):
+        service = self.one("Service")
+        labels = self.one("Deployment")["spec"]["template"]["metadata"]["labels"]
+        for key, want in service["spec"]["selector"].items():
+            self.assertEqual(labels.get(key), want)
+        [port] = service["spec"]["ports"]
+        self.assertEqual((port["port"], port["targetPort"]), (8080, "metrics"))
+
+    def test_kustomization_includes_the_crd_file_itself(self):
+        rendered = self.one("CustomResourceDefinition")
+        [on_disk] = load_yaml_file(REPO / "crds" / "meshupgrade.yaml")
+        self.assertEqual(rendered, on_disk)
+
+
+class CrdTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        [cls.crd] = load_yaml_file(REPO / "crds" / "meshupgrade.yaml")
+        [cls.version] = cls.crd["spec"]["versions"]
+        cls.schema = cls.version["schema"]["openAPIV3Schema"]
+        cls.spec = cls.schema["properties"]["spec"]
+        cls.status = cls.schema["properties"]["status"]
+
+    def test_names_scope_and_version(self):
+        spec = self.crd["spec"]
+        self.assertEqual(self.crd["metadata"]["name"], "meshupgrades.upgrade.flomesh.io")
+        self.assertEqual(spec["group"], "upgrade.flomesh.io")
+        self.assertEqual(spec["scope"], "Namespaced")
+        self.assertEqual(spec["names"], {"kind": "MeshUpgrade", "listKind": "MeshUpgradeList",
+                                         "plural": "meshupgrades", "singular": "meshupgrade",
+                                         "shortNames": ["mu"], "categories": ["osm"]})
+        self.assertEqual((self.version["name"], self.version["served"], self.version["storage"]),
+                         ("v1alpha1", True, True))
+        self.assertEqual(self.version["subresources"], {"status": {}})
+
+    def test_printer_columns(self):
+        columns = [(c["name"].upper(), c["jsonPath"]) for c in self.version["additionalPrinterColumns"]
+                   if not c.get("priority")]
+        self.assertEqual(columns, [
+            ("MESH", ".spec.meshName"), ("FROM", ".status.fromVersion"), ("TO", ".spec.targetVersion"),
+            ("PHASE", ".status.phase"), ("PROGRESS", ".status.progress"),
+            ("READY", '.status.conditions[?(@.type=="Ready")].status'), ("AGE", ".metadata.creationTimestamp")])
+
+    def test_schema_is_structural(self):
+        def walk(node, path):
+            exempt = node.get("x-kubernetes-int-or-string") or node.get("x-kubernetes-preserve-unknown-fields")
+            self.assertTrue("type" in node or exempt, f"{path} has no type")
+            for key, sub in node.get("properties", {}).items():
+                walk(sub, f"{path}.{key}")
+            if "items" in node:
+                walk(node["items"], path + "[]")
+            if isinstance(node.get("additionalProperties"), dict):
+                walk(node["additionalProperties"], path + "{}")
+        walk(self.schema, "")
+
+    def test_spec_defaults_reach_nested_fields(self):
+        props = self.spec["properties"]
+        self.assertEqual(self.spec["required"], ["targetVersion"])
+        self.assertEqual(props["meshName"]["default"], "osm")
+        self.assertNotIn("default", props["osmNamespace"])
+        for obj in ("crds", "controlPlane", "sidecar", "policy", "precheck", "timeouts"):
+            self.assertEqual(props[obj].get("default"), {}, f"spec.{obj} must default to {{}}")
+        sidecar = props["sidecar"]["properties"]
+        self.assertEqual(sidecar["maxConcurrent"]["default"], 10)
+        self.assertTrue(sidecar["maxConcurrent"]["x-kubernetes-int-or-string"])
+        self.assertEqual((sidecar["failureThreshold"]["default"], sidecar["failureThreshold"]["minimum"]), (1, 1))
+        self.assertIs(sidecar["restartWorkloads"]["default"], True)
+        self.assertEqual(props["crds"]["properties"]["source"]["enum"], ["Bootstrap", "ConfigMap", "Skip"])
+        self.assertEqual(props["controlPlane"]["properties"]["source"]["enum"], ["Images", "Manifests"])
+        self.assertIs(props["rollbackOnFailure"]["default"], True)
+        for flag in ("suspend", "dryRun"):
+            self.assertIs(props[flag]["default"], False)
+        self.assertEqual(props["timeouts"]["properties"]["controlPlane"]["default"], "10m")
+        self.assertEqual(props["timeouts"]["properties"]["perWorkload"]["default"], "5m")
+        self.assertTrue(props["meshConfigPatch"]["x-kubernetes-preserve-unknown-fields"])
+
+    def test_cel_rules_carry_the_messages_users_see(self):
+        props = self.spec["properties"]
+        messages = {r["message"]: r["rule"] for r in self.spec["x-kubernetes-validations"]}
+        self.assertEqual(messages["containerRegistry and imageTag must be set together"],
+                         "has(self.containerRegistry) == has(self.imageTag)")
+        for field in ("meshName", "osmNamespace"):
+            [rule] = props[field]["x-kubernetes-validations"]
+            self.assertEqual((rule["rule"], rule["message"]), ("self == oldSelf", f"{field} is immutable"))
+
+    def test_patterns_accept_and_refuse_what_docs_api_md_says(self):
+        props = self.spec["properties"]
+        cases = {
+            props["targetVersion"]["pattern"]: (["v1.3.9", "1.3.9", "v0.10.0", "v1.4.0-rc.1"],
+                                                ["1.3", "v01.3.9", "latest", "v1.3.9+build", ""]),
+            props["meshName"]["pattern"]: (["osm", "mesh-1"], ["OSM", "-osm", "osm_mesh", ""]),
+            props["imageTag"]["pattern"]: (["1.3.9", "v1.3.9", "1.3.9-alpine_1"], ["-x", "a:b", "", "x" * 129]),
+            props["containerRegistry"]["pattern"]: (["flomesh", "ghcr.io/flomesh-io", "localhost:5000/osm"],
+                                                    ["ghcr.io/Flomesh", "a b", "flomesh/"]),
+            props["timeouts"]["properties"]["controlPlane"]["pattern"]: (["90s", "10m", "1h30m", "1.5h"],
+                                                                         ["10", "ten minutes", "-5m", ""]),
+            props["sidecar"]["properties"]["maxConcurrent"]["pattern"]: (["25%", "100%"], ["25", "x%"]),
+        }
+        for pattern, (good, bad) in cases.items():
+            for value in good:
+                self.assertRegex(value, pattern)
+            for value in bad:
+                self.assertNotRegex(value, pattern)
+
+    def test_status_is_kstatus_ready(self):
+        props = self.status["properties"]
+        self.assertEqual(self.status["default"], {"observedGeneration": -1})
+        self.assertEqual(props["observedGeneration"]["default"], -1)
+        self.assertNotIn("required", self.status)
+        self.assertEqual(props["phase"]["enum"], [
+            "Pending", "Prechecking", "UpdatingCRDs", "UpgradingControlPlane", "RollingSidecars", "Verifying",
+            "Succeeded", "Failed", "RollingBack", "RolledBack", "Suspended"])
+        self.assertEqual(props["upgradePath"]["enum"], ["Patch", "Minor", "Major", "Downgrade", "None"])
+        conditions = props["conditions"]
+        self.assertEqual((conditions["x-kubernetes-list-type"], conditions["x-kubernetes-list-map-keys"]),
+                         ("map", ["type"]))
+        self.assertEqual(conditions["items"]["properties"]["status"]["enum"], ["True", "False", "Unknown"])
+        for name in ("plan", "steps", "previousImages", "workloads", "history", "progress", "message",
+                     "startedAt", "completedAt", "fromVersion", "toVersion"):
+            self.assertIn(name, props)
+        self.assertEqual(set(props["workloads"]["properties"]),
+                         {"total", "restarted", "ready", "failed", "pending", "failing", "manualRestart"})
+
+
+class ExamplesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        [crd] = load_yaml_file(REPO / "crds" / "meshupgrade.yaml")
+        cls.schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+
+    def test_validator_refuses_a_misspelt_field(self):
+        # The check below is only worth something if it can fail.
+        with self.assertRaises(SchemaError):
+            validate(self.schema, {"spec": {"targetVersion": "v1.3.9", "sidecar": {"maxConcurent": 5}}})
+        with self.assertRaises(SchemaError):
+            validate(self.schema, {"spec": {"targetVersion": "1.3"}})
+
+    def test_minimal_example_is_the_demo_upgrade(self):
+        [mu] = load_yaml_file(REPO / "examples" / "meshupgrade.yaml")
+        validate(self.schema, mu)
+        self.assertEqual((mu["apiVersion"], mu["kind"]), ("upgrade.flomesh.io/v1alpha1", "MeshUpgrade"))
+        self.assertEqual((mu["metadata"]["name"], mu["metadata"]["namespace"]), ("osm-upgrade", "osm-system"))
+        self.assertEqual(mu["spec"]["targetVersion"], "v1.3.9")
+        self.assertEqual(mu["spec"]["sidecar"]["maxConcurrent"], 10)
+
+    def test_full_example_sets_every_spec_field(self):
+        [mu] = load_yaml_file(REPO / "examples" / "meshupgrade-full.yaml")
+        validate(self.schema, mu)
+        wanted = {p for p in schema_paths(self.schema["properties"]["spec"])}
+        got = value_paths(mu["spec"])
+        missing = sorted(p for p in wanted if p not in got)
+        self.assertEqual(missing, [], "examples/meshupgrade-full.yaml leaves these spec fields out")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
