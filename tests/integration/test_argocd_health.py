@@ -124,8 +124,8 @@ CASES = [
     ("a finished upgrade stays healthy when suspended afterwards",
      mu(suspend=True, status=st("Succeeded", [READY_TRUE])), "Healthy", "Succeeded"),
     ("Stalled=True is degraded with its reason",
-     mu(status=st("Failed", [cond("Ready", "False", "UnsupportedUpgradePath", "v1.1.3 to v1.3.9 skips a minor"),
-                             cond("Stalled", "True", "UnsupportedUpgradePath", "v1.1.3 to v1.3.9 skips a minor")])),
+     mu(status=st("Failed", [cond("Ready", "False", "UnsupportedUpgradePath", "v0.9.2 to v0.10.0 may break"),
+                             cond("Stalled", "True", "UnsupportedUpgradePath", "v0.9.2 to v0.10.0 may break")])),
      "Degraded", "UnsupportedUpgradePath"),
     ("a precheck failure is degraded", mu(status=st("Pending", [
         cond("Ready", "False", "InsufficientCPU", "osm-controller is Pending: Insufficient cpu"),
@@ -143,6 +143,10 @@ CASES = [
         cond("Ready", "Unknown", "Suspended", "suspended after UpgradingControlPlane"),
         cond("Reconciling", "True", "Suspended", "suspended after UpgradingControlPlane")])),
      "Suspended", "Suspended"),
+    ("the reconciler's suspended summary (Reconciling=False, reason Suspended) is suspended",
+     mu(suspend=True, status=st("Suspended", [cond("Ready", "Unknown", "Suspended", "suspended in RollingSidecars"),
+                                              cond("Reconciling", "False", "Suspended", "suspended in RollingSidecars")])),
+     "Suspended", "RollingSidecars"),
     ("a Suspended reason is suspended even before the spec says so", mu(status=st("RollingSidecars", [
         cond("Ready", "Unknown", "Suspended", "waiting"), cond("Reconciling", "True", "Suspended", "waiting")])),
      "Suspended", "waiting"),
