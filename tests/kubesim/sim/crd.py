@@ -1,0 +1,524 @@
+"""CustomResourceDefinitions served dynamically: registration, status conditions, structural schema
+defaulting/pruning/validation, a small CEL subset for x-kubernetes-validations, printer columns."""
+import json
+import re
+
+from .api_types import ResourceInfo, human_duration, now_iso, parse_iso
+from .errors import ApiException
+
+CRD_GR = ("apiextensions.k8s.io", "customresourcedefinitions")
+
+
+def install(store):
+    store.add_mutator(("apiextensions.k8s.io", "v1", "customresourcedefinitions"), _crd_status)
+    store.add_validator(("apiextensions.k8s.io", "v1", "customresourcedefinitions"), _crd_validate)
+    store.commit_hooks.append(_on_commit)
+
+
+def _crd_validate(op, obj, old):
+    causes = []
+    spec = obj.get("spec") or {}
+    names = spec.get("names") or {}
+    name = obj["metadata"].get("name", "")
+    if name != f"{names.get('plural', '')}.{spec.get('group', '')}":
+        causes.append({"reason": "FieldValueInvalid", "field": "metadata.name",
+                       "message": f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'})
+    versions = spec.get("versions") or []
+    if not versions:
+        causes.append({"reason": "FieldValueRequired", "field": "spec.versions", "message": "Required value"})
+    elif sum(1 for v in versions if v.get("storage")) != 1:
+        causes.append({"reason": "FieldValueInvalid", "field": "spec.versions",
+                       "message": "Invalid value: must have exactly one version marked as storage version"})
+    if not names.get("kind"):
+        causes.append({"reason": "FieldValueRequired", "field": "spec.names.kind", "message": "Required value"})
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        causes.append({"reason": "FieldValueNotSupported", "field": "spec.scope",
+                       "message": f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", '
+                                  '"Namespaced"'})
+    return causes
+
+
+def _crd_status(op, obj, old):
+    spec = obj.setdefault("spec", {})
+    names = dict(spec.get("names") or {})
+    names.setdefault("singular", names.get("kind", "").lower())
+    names.setdefault("listKind", names.get("kind", "") + "List")
+    spec["names"] = names
+    for v in spec.get("versions") or []:
+        v.setdefault("served", True)
+    spec.setdefault("conversion", {"strategy": "None"})
+    now = now_iso()
+    status = obj.setdefault("status", {})
+    conds = {c.get("type"): c for c in status.get("conditions") or []}
+    for t, reason, msg in (("NamesAccepted", "NoConflicts", "no conflicts found"),
+                           ("Established", "InitialNamesAccepted", "the initial names have been accepted")):
+        if t not in conds or conds[t].get("status") != "True":
+            conds[t] = {"type": t, "status": "True", "reason": reason, "message": msg, "lastTransitionTime": now}
+    status["conditions"] = list(conds.values())
+    status["acceptedNames"] = {k: v for k, v in names.items() if k in (
+        "plural", "singular", "kind", "listKind", "shortNames", "categories")}
+    stored = list(status.get("storedVersions") or [])
+    for v in spec.get("versions") or []:
+        if v.get("storage") and v["name"] not in stored:
+            stored.append(v["name"])
+    status["storedVersions"] = stored
+
+
+def _info_from(crd):
+    spec = crd["spec"]
+    names = spec["names"]
+    versions = [v["name"] for v in spec["versions"] if v.get("served", True)]
+    subs = set()
+    for v in spec["versions"]:
+        for s in (v.get("subresources") or {}):
+            subs.add(s)
+    return ResourceInfo(spec["group"], versions, names["plural"], names.get("singular") or names["kind"].lower(),
+                        names["kind"], spec.get("scope") == "Namespaced", list(names.get("shortNames") or []),
+                        list(names.get("categories") or []), subs, crd=crd)
+
+
+def _on_commit(store, type_, info, obj, old):
+    """Lock held: serve (or stop serving) the resource a CRD defines, synchronously with its commit."""
+    if info.gr != CRD_GR:
+        return
+    spec = obj.get("spec") or {}
+    gr = (spec.get("group"), (spec.get("names") or {}).get("plural"))
+    if type_ == "DELETED":
+        store.unregister(gr)
+        objs = store._objs.get(gr)
+        if objs is not None:
+            objs.clear()
+        return
+    new = _info_from(obj)
+    store.register(new)
+
+
+def version_schema(info, version=None):
+    for v in info.crd["spec"]["versions"]:
+        if v["name"] == (version or info.storage_version):
+            return ((v.get("schema") or {}).get("openAPIV3Schema")) or {}
+    return {}
+
+
+def version_def(info, version):
+    for v in info.crd["spec"]["versions"]:
+        if v["name"] == version:
+            return v
+    return {}
+
+
+# ------------------------------------------------------------------ defaulting and pruning
+
+def default_and_prune(info, obj):
+    version = obj.get("apiVersion", "").rpartition("/")[2] or info.storage_version
+    schema = version_schema(info, version if version in info.versions else None)
+    if not schema:
+        return
+    for k, v in list(obj.items()):
+        if k in ("apiVersion", "kind", "metadata"):
+            continue
+        props = schema.get("properties") or {}
+        if k not in props:
+            if not schema.get("x-kubernetes-preserve-unknown-fields"):
+                obj.pop(k)
+            continue
+        obj[k] = _walk_default(v, props[k])
+    for k, s in (schema.get("properties") or {}).items():
+        if k not in obj and "default" in s and k not in ("metadata", "apiVersion", "kind"):
+            obj[k] = json.loads(json.dumps(s["default"]))
+            obj[k] = _walk_default(obj[k], s)
+
+
+def _walk_default(v, s):
+    if isinstance(v, dict) and (s.get("type") == "object" or "properties" in s):
+        props = s.get("properties")
+        addl = s.get("additionalProperties")
+        if props is not None or addl is not None:
+            for k in list(v.keys()):
+                if props and k in props:
+                    v[k] = _walk_default(v[k], props[k])
+                elif isinstance(addl, dict):
+                    v[k] = _walk_default(v[k], addl)
+                elif addl is True or s.get("x-kubernetes-preserve-unknown-fields"):
+                    pass
+                else:
+                    v.pop(k)
+        for k, ps in (props or {}).items():
+            if k not in v and "default" in ps:
+                v[k] = _walk_default(json.loads(json.dumps(ps["default"])), ps)
+    elif isinstance(v, list) and isinstance(s.get("items"), dict):
+        return [_walk_default(i, s["items"]) for i in v]
+    return v
+
+
+# ------------------------------------------------------------------ validation
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def _tname(v):
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    if isinstance(v, float):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return "null"
+
+
+def _fmt(v):
+    return json.dumps(v) if isinstance(v, (str, int, float, bool)) and not isinstance(v, dict) else f'"{_tname(v)}"'
+
+
+def validate(info, obj, old):
+    version = obj.get("apiVersion", "").rpartition("/")[2]
+    schema = version_schema(info, version if version in info.versions else None)
+    causes = []
+    if not schema:
+        return causes
+    top = dict(schema)
+    props = dict(top.get("properties") or {})
+    props.pop("metadata", None)
+    top["properties"] = props
+    top.pop("required", None) if False else None
+    body = {k: v for k, v in obj.items() if k != "metadata"}
+    _validate(body, top, "", causes, old if old is not None else None, True)
+    return causes
+
+
+def _validate(v, s, path, causes, old, has_old):
+    def add(reason, msg):
+        causes.append({"reason": reason, "message": msg, "field": path.lstrip(".") or "<root>"})
+
+    where = path.lstrip(".")
+    if v is None:
+        if s.get("nullable"):
+            return
+    t = s.get("type")
+    if s.get("x-kubernetes-int-or-string"):
+        if not isinstance(v, (int, str)) or isinstance(v, bool):
+            add("FieldValueTypeInvalid", f"Invalid value: {_fmt(v)}: {where} in body must be of type "
+                                         f"int-or-string: {_fmt(_tname(v))}")
+            return
+    elif t:
+        ok = True
+        if t == "integer":
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        elif t == "number":
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        elif t in _TYPES:
+            ok = isinstance(v, _TYPES[t]) and not (t != "boolean" and isinstance(v, bool))
+        if not ok:
+            add("FieldValueTypeInvalid", f"Invalid value: {_fmt(v)}: {where} in body must be of type {t}: "
+                                         f'"{_tname(v)}"')
+            return
+    if "enum" in s and v not in s["enum"]:
+        add("FieldValueNotSupported", f"Unsupported value: {_fmt(v)}: supported values: " +
+            ", ".join(json.dumps(e) for e in s["enum"]))
+    if isinstance(v, str):
+        if "pattern" in s and not re.search(s["pattern"], v):
+            add("FieldValueInvalid", f"Invalid value: {_fmt(v)}: {where} in body should match '{s['pattern']}'")
+        if "maxLength" in s and len(v) > s["maxLength"]:
+            add("FieldValueTooLong", f"Too long: may not be longer than {s['maxLength']}")
+        if "minLength" in s and len(v) < s["minLength"]:
+            add("FieldValueInvalid", f"Invalid value: {_fmt(v)}: {where} in body should be at least "
+                                     f"{s['minLength']} chars long")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if "minimum" in s and (v < s["minimum"] or (s.get("exclusiveMinimum") is True and v == s["minimum"])):
+            add("FieldValueInvalid", f"Invalid value: {v}: {where} in body should be greater than or equal to "
+                                     f"{s['minimum']}")
+        if "maximum" in s and (v > s["maximum"] or (s.get("exclusiveMaximum") is True and v == s["maximum"])):
+            add("FieldValueInvalid", f"Invalid value: {v}: {where} in body should be less than or equal to "
+                                     f"{s['maximum']}")
+    if isinstance(v, dict):
+        for r in s.get("required") or []:
+            if r not in v:
+                causes.append({"reason": "FieldValueRequired", "message": "Required value",
+                               "field": f"{where}.{r}".lstrip(".")})
+        props = s.get("properties") or {}
+        addl = s.get("additionalProperties")
+        for k, c in v.items():
+            sub = props.get(k) if k in props else (addl if isinstance(addl, dict) else None)
+            if sub is not None:
+                o = old.get(k) if isinstance(old, dict) else None
+                _validate(c, sub, f"{path}.{k}", causes, o, isinstance(old, dict) and k in old)
+        if "maxProperties" in s and len(v) > s["maxProperties"]:
+            add("TooMany", f"Too many: {len(v)}: must have at most {s['maxProperties']} items")
+    if isinstance(v, list):
+        if "maxItems" in s and len(v) > s["maxItems"]:
+            add("FieldValueTooMany", f"Too many: {len(v)}: must have at most {s['maxItems']} items")
+        if "minItems" in s and len(v) < s["minItems"]:
+            add("FieldValueInvalid", f"Invalid value: {len(v)}: {where} in body should have at least "
+                                     f"{s['minItems']} items")
+        if isinstance(s.get("items"), dict):
+            for i, c in enumerate(v):
+                _validate(c, s["items"], f"{path}[{i}]", causes, None, False)
+    for rule in s.get("x-kubernetes-validations") or []:
+        expr = rule.get("rule", "")
+        uses_old = "oldSelf" in expr
+        if uses_old and not has_old:
+            continue   # transition rules only run on updates where the old value exists
+        try:
+            ok = Cel(expr).eval({"self": v, "oldSelf": old})
+        except CelError:
+            ok = True  # an expression we do not understand never rejects
+        if ok is not True:
+            msg = rule.get("message") or f"failed rule: {expr}"
+            path_override = rule.get("fieldPath")
+            field = (where + (path_override or "")).lstrip(".") or "<root>"
+            causes.append({"reason": rule.get("reason") or "FieldValueInvalid",
+                           "message": f"Invalid value: {_fmt(_tname(v))}: {msg}", "field": field})
+
+
+# ------------------------------------------------------------------ a small CEL subset
+
+class CelError(Exception):
+    pass
+
+
+_CEL_TOKEN = re.compile(r"\s*(?:(\d+\.\d+|\d+)|(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')|(==|!=|<=|>=|&&|\|\||[<>!().,\[\]?:+-])|"
+                        r"([A-Za-z_][A-Za-z0-9_]*))")
+
+
+class _Missing:
+    pass
+
+
+MISSING = _Missing()
+
+
+class Cel:
+    """Evaluates has(), field selection, ==, !=, <, >, <=, >=, &&, ||, !, size(), literals, ternary."""
+
+    def __init__(self, expr):
+        self.toks = []
+        pos = 0
+        expr = expr.strip()
+        while pos < len(expr):
+            m = _CEL_TOKEN.match(expr, pos)
+            if not m or m.end() == pos:
+                raise CelError(expr)
+            pos = m.end()
+            if m.group(1):
+                self.toks.append(("num", float(m.group(1)) if "." in m.group(1) else int(m.group(1))))
+            elif m.group(2):
+                self.toks.append(("str", m.group(2)[1:-1]))
+            elif m.group(3):
+                self.toks.append(("op", m.group(3)))
+            elif m.group(4):
+                self.toks.append(("id", m.group(4)))
+        self.i = 0
+
+    def eval(self, env):
+        self.env = env
+        self.i = 0
+        v = self._ternary()
+        if self.i != len(self.toks):
+            raise CelError("trailing tokens")
+        return v
+
+    def _peek(self):
+        return self.toks[self.i] if self.i < len(self.toks) else (None, None)
+
+    def _eat(self, val=None):
+        t = self._peek()
+        if val is not None and t[1] != val:
+            raise CelError(f"expected {val}")
+        self.i += 1
+        return t
+
+    def _ternary(self):
+        c = self._or()
+        if self._peek()[1] == "?":
+            self._eat("?")
+            a = self._ternary()
+            self._eat(":")
+            b = self._ternary()
+            return a if c is True else b
+        return c
+
+    def _or(self):
+        v = self._and()
+        while self._peek()[1] == "||":
+            self._eat()
+            r = self._and()
+            v = (v is True) or (r is True)
+        return v
+
+    def _and(self):
+        v = self._cmp()
+        while self._peek()[1] == "&&":
+            self._eat()
+            r = self._cmp()
+            v = (v is True) and (r is True)
+        return v
+
+    def _cmp(self):
+        v = self._unary()
+        op = self._peek()[1]
+        if op in ("==", "!=", "<", ">", "<=", ">="):
+            self._eat()
+            r = self._unary()
+            if v is MISSING or r is MISSING:
+                raise CelError("no such key")
+            return {"==": lambda: v == r, "!=": lambda: v != r, "<": lambda: v < r, ">": lambda: v > r,
+                    "<=": lambda: v <= r, ">=": lambda: v >= r}[op]()
+        return v
+
+    def _unary(self):
+        if self._peek()[1] == "!":
+            self._eat()
+            v = self._unary()
+            return not (v is True)
+        if self._peek()[1] == "-":
+            self._eat()
+            return -self._unary()
+        return self._postfix()
+
+    def _postfix(self):
+        kind, val = self._eat()
+        if kind == "num" or kind == "str":
+            v = val
+        elif kind == "op" and val == "(":
+            v = self._ternary()
+            self._eat(")")
+        elif kind == "op" and val == "[":
+            items = []
+            while self._peek()[1] != "]":
+                items.append(self._ternary())
+                if self._peek()[1] == ",":
+                    self._eat()
+            self._eat("]")
+            v = items
+        elif kind == "id" and val == "has":
+            self._eat("(")
+            v = self._has()
+            self._eat(")")
+            return v
+        elif kind == "id" and val == "size":
+            self._eat("(")
+            a = self._ternary()
+            self._eat(")")
+            v = len(a)
+        elif kind == "id" and val in ("true", "false", "null"):
+            v = {"true": True, "false": False, "null": None}[val]
+        elif kind == "id" and val in self.env:
+            v = self.env[val]
+        else:
+            raise CelError(f"unknown {val}")
+        while self._peek()[1] == ".":
+            self._eat()
+            _, name = self._eat()
+            if self._peek()[1] == "(":   # method call: x.size(), x.startsWith(y)
+                self._eat("(")
+                args = []
+                while self._peek()[1] != ")":
+                    args.append(self._ternary())
+                    if self._peek()[1] == ",":
+                        self._eat()
+                self._eat(")")
+                if name == "size":
+                    v = len(v)
+                elif name == "startsWith":
+                    v = str(v).startswith(args[0])
+                elif name == "endsWith":
+                    v = str(v).endswith(args[0])
+                elif name == "contains":
+                    v = args[0] in str(v)
+                else:
+                    raise CelError(name)
+                continue
+            if not isinstance(v, dict) or name not in v:
+                raise CelError(f"no such key: {name}")
+            v = v[name]
+        return v
+
+    def _has(self):
+        kind, val = self._eat()
+        if kind != "id" or val not in self.env:
+            raise CelError("has() needs a field selection")
+        v = self.env[val]
+        sel = []
+        while self._peek()[1] == ".":
+            self._eat()
+            sel.append(self._eat()[1])
+        if not sel:
+            raise CelError("has() needs a field selection")
+        for name in sel[:-1]:
+            if not isinstance(v, dict) or name not in v:
+                raise CelError("no such key")
+            v = v[name]
+        return isinstance(v, dict) and sel[-1] in v
+
+
+# ------------------------------------------------------------------ printer columns
+
+def printer_columns(info, version):
+    v = version_def(info, version)
+    cols = v.get("additionalPrinterColumns")
+    if cols is None:
+        cols = info.crd["spec"].get("additionalPrinterColumns")  # v1beta1 style, tolerated
+    out = [("Name", "string", 0, lambda o, n: o["metadata"]["name"], "Name must be unique within a namespace.")]
+    if not cols:
+        out.append(("Age", "date", 0, lambda o, n: human_duration(n - parse_iso(
+            o["metadata"].get("creationTimestamp", ""))), "CreationTimestamp"))
+        return out
+    for c in cols:
+        path = c.get("jsonPath", "")
+        typ = c.get("type", "string")
+
+        def cell(o, n, path=path, typ=typ):
+            vals = jsonpath(o, path)
+            if not vals:
+                return None
+            val = vals[0] if len(vals) == 1 else ",".join(str(x) for x in vals)
+            if typ == "date" and isinstance(val, str):
+                return human_duration(n - parse_iso(val))
+            if typ == "string" and not isinstance(val, str):
+                return json.dumps(val) if isinstance(val, (dict, list, bool)) else str(val)
+            return val
+        out.append((c.get("name", ""), typ, c.get("priority", 0), cell, c.get("description", "")))
+    return out
+
+
+def jsonpath(obj, path):
+    """A JSONPath subset: .a.b, .a[0], .a[*].b, .a[?(@.k=="v")].b; returns the list of matches."""
+    path = path.strip()
+    if path.startswith("{") and path.endswith("}"):
+        path = path[1:-1]
+    if path.startswith("$"):
+        path = path[1:]
+    tokens = re.findall(r"\.([^.\[\]]+)|\[([^\]]*)\]", path)
+    cur = [obj]
+    for name, idx in tokens:
+        nxt = []
+        for c in cur:
+            if name:
+                if isinstance(c, dict) and name in c:
+                    nxt.append(c[name])
+            elif idx == "*":
+                if isinstance(c, list):
+                    nxt.extend(c)
+                elif isinstance(c, dict):
+                    nxt.extend(c.values())
+            elif idx.startswith("?"):
+                m = re.match(r"\?\(@\.([\w.]+)\s*==\s*['\"](.*)['\"]\)", idx)
+                if m and isinstance(c, list):
+                    for it in c:
+                        vals = jsonpath(it, "." + m.group(1))
+                        if vals and str(vals[0]) == m.group(2):
+                            nxt.append(it)
+            else:
+                try:
+                    if isinstance(c, list):
+                        nxt.append(c[int(idx)])
+                except (ValueError, IndexError):
+                    pass
+        cur = nxt
+    return cur

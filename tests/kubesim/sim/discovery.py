@@ -1,0 +1,139 @@
+"""Discovery documents: /version, /api, /apis, per-group and per-version resource lists, aggregated
+discovery (apidiscovery.k8s.io/v2), and a minimal OpenAPI v2/v3."""
+
+VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "70d3cc986aa8221cd1dfb1121852688902d3bf53",
+           "gitTreeState": "clean", "buildDate": "2024-12-11T17:59:15Z", "goVersion": "go1.23.3",
+           "compiler": "gc", "platform": "linux/amd64"}
+
+AGG_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+_SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
+              "token": ["create"], "eviction": ["create"], "finalize": ["update"]}
+
+
+def _sub_kind(info, sub):
+    if sub == "scale":
+        return ("autoscaling", "v1", "Scale")
+    if sub == "token":
+        return ("authentication.k8s.io", "v1", "TokenRequest")
+    if sub == "eviction":
+        return ("policy", "v1", "Eviction")
+    if sub == "log":
+        return ("", "v1", "Pod")
+    return (info.group, "", info.kind)
+
+
+def _groups(store):
+    """{group: [versions]} in a stable order, core first, preferred (first) version first."""
+    groups = {}
+    for info in list(store.resources.values()):
+        vs = groups.setdefault(info.group, [])
+        for v in info.versions:
+            if v not in vs:
+                vs.append(v)
+    for g, vs in groups.items():
+        pref = None
+        for info in store.resources.values():
+            if info.group == g and info.crd:
+                pref = _preferred(info.versions)
+        if pref:
+            vs.sort(key=lambda v: v != pref)
+    return groups
+
+
+def _preferred(versions):
+    def rank(v):
+        import re
+        m = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", v)
+        if not m:
+            return (0, 0, 0)
+        stage = {None: 3, "beta": 2, "alpha": 1}[m.group(2)]
+        return (stage, int(m.group(1)), int(m.group(3) or 0))
+    return max(versions, key=rank) if versions else None
+
+
+def api_versions(port):
+    return {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{port}"}]}
+
+
+def _group_doc(name, versions):
+    vs = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+    return {"name": name, "versions": vs, "preferredVersion": vs[0]}
+
+
+def api_group_list(store):
+    groups = _groups(store)
+    return {"kind": "APIGroupList", "apiVersion": "v1",
+            "groups": [_group_doc(g, vs) for g, vs in groups.items() if g]}
+
+
+def api_group(store, group):
+    vs = _groups(store).get(group)
+    if not vs:
+        return None
+    d = _group_doc(group, vs)
+    d.update({"kind": "APIGroup", "apiVersion": "v1"})
+    return d
+
+
+def resource_list(store, group, version):
+    infos = [i for i in list(store.resources.values()) if i.group == group and version in i.versions]
+    if not infos:
+        return None
+    res = []
+    for i in sorted(infos, key=lambda i: i.plural):
+        r = {"name": i.plural, "singularName": i.singular, "namespaced": i.namespaced, "kind": i.kind,
+             "verbs": list(i.verbs)}
+        if i.short_names:
+            r["shortNames"] = list(i.short_names)
+        if i.categories:
+            r["categories"] = list(i.categories)
+        r["storageVersionHash"] = ""
+        res.append(r)
+        for sub in sorted(i.subresources):
+            g, v, k = _sub_kind(i, sub)
+            sr = {"name": f"{i.plural}/{sub}", "singularName": "", "namespaced": i.namespaced, "kind": k,
+                  "verbs": _SUB_VERBS.get(sub, ["get"])}
+            if g != i.group:
+                sr["group"] = g
+                sr["version"] = v
+            res.append(sr)
+    gv = f"{group}/{version}" if group else version
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": res}
+
+
+def aggregated(store, core: bool):
+    """apidiscovery.k8s.io/v2 APIGroupDiscoveryList for /api (core) or /apis."""
+    items = []
+    for g, vs in _groups(store).items():
+        if bool(g) == core:
+            continue
+        versions = []
+        for v in vs:
+            rl = []
+            for i in sorted((i for i in list(store.resources.values()) if i.group == g and v in i.versions),
+                            key=lambda i: i.plural):
+                r = {"resource": i.plural, "responseKind": {"group": g, "version": v, "kind": i.kind},
+                     "scope": "Namespaced" if i.namespaced else "Cluster", "singularResource": i.singular,
+                     "verbs": list(i.verbs)}
+                if i.short_names:
+                    r["shortNames"] = list(i.short_names)
+                if i.categories:
+                    r["categories"] = list(i.categories)
+                subs = []
+                for sub in sorted(i.subresources):
+                    sg, sv, sk = _sub_kind(i, sub)
+                    subs.append({"subresource": sub, "responseKind": {"group": sg, "version": sv or v, "kind": sk},
+                                 "verbs": _SUB_VERBS.get(sub, ["get"])})
+                if subs:
+                    r["subresources"] = subs
+                rl.append(r)
+            versions.append({"version": v, "resources": rl, "freshness": "Current"})
+        items.append({"metadata": {"name": g, "creationTimestamp": None}, "versions": versions})
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+            "items": items}
+
+
+def wants_aggregated(accept: str) -> bool:
+    return "as=APIGroupDiscoveryList" in (accept or "") and "v=v2" in (accept or "")
