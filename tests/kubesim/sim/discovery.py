@@ -5,6 +5,8 @@ VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "7
            "gitTreeState": "clean", "buildDate": "2024-12-11T17:59:15Z", "goVersion": "go1.23.3",
            "compiler": "gc", "platform": "linux/amd64"}
 
+import json
+
 AGG_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 _SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
@@ -137,3 +139,55 @@ def aggregated(store, core: bool):
 
 def wants_aggregated(accept: str) -> bool:
     return "as=APIGroupDiscoveryList" in (accept or "") and "v=v2" in (accept or "")
+
+
+# ------------------------------------------------------------------ OpenAPI v3 (what kubectl checks)
+
+def _gv_key(group, version):
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_root(store):
+    import hashlib
+    paths = {}
+    for g, vs in _groups(store).items():
+        for v in vs:
+            doc = json.dumps(openapi_v3_gv(store, g, v), sort_keys=True).encode()
+            h = hashlib.sha256(doc).hexdigest()[:32].upper()
+            paths[_gv_key(g, v)] = {"serverRelativeURL": f"/openapi/v3/{_gv_key(g, v)}?hash={h}"}
+    return {"paths": paths}
+
+
+def openapi_v3_gv(store, group, version):
+    """A minimal document: every resource's PATCH operation with its GVK and the fieldValidation parameter, and
+    the CRD schemas, so that kubectl turns on server-side field validation."""
+    infos = [i for i in list(store.resources.values()) if i.group == group and version in i.versions]
+    if not infos:
+        return None
+    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    params = [{"name": n, "in": "query", "schema": {"type": "string"}, "uniqueItems": True}
+              for n in ("dryRun", "fieldManager", "fieldValidation", "force")]
+    paths, schemas = {}, {}
+    for i in infos:
+        gvk = {"group": group, "version": version, "kind": i.kind}
+        base = f"{prefix}/namespaces/{{namespace}}/{i.plural}" if i.namespaced else f"{prefix}/{i.plural}"
+        ref = {"$ref": f"#/components/schemas/{_schema_name(i, version)}"}
+        op = {"operationId": f"patch{i.kind}", "x-kubernetes-action": "patch",
+              "x-kubernetes-group-version-kind": gvk, "parameters": params,
+              "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": ref}}}}}
+        paths[f"{base}/{{name}}"] = {"patch": op}
+        if i.crd is not None:
+            from . import crd
+            s = json.loads(json.dumps(crd.version_schema(i, version)))
+            s["x-kubernetes-group-version-kind"] = [gvk]
+            schemas[_schema_name(i, version)] = s
+        else:
+            schemas[_schema_name(i, version)] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
+                                                 "x-kubernetes-preserve-unknown-fields": True}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
+            "components": {"schemas": schemas}}
+
+
+def _schema_name(info, version):
+    g = ".".join(reversed(info.group.split("."))) if info.group else "core"
+    return f"io.k8s.api.{g}.{version}.{info.kind}" if info.crd is None else f"{g}.{version}.{info.kind}"

@@ -146,6 +146,12 @@ class Handler(BaseHTTPRequestHandler):
         raw = self._body()
         if not raw:
             return None
+        if "protobuf" in (self.headers.get("Content-Type") or ""):
+            from . import protobuf
+            try:
+                return protobuf.decode(raw)
+            except protobuf.ProtoError as e:
+                raise ApiException(415, "UnsupportedMediaType", str(e))
         try:
             return json.loads(raw)
         except ValueError:
@@ -262,6 +268,18 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(200, discovery.aggregated(store, False), ctype=discovery.AGG_CT)
             else:
                 self._send_json(200, discovery.api_group_list(store))
+        elif path == "/openapi/v3":
+            self._send_json(200, discovery.openapi_v3_root(store))
+        elif path.startswith("/openapi/v3/"):
+            rest = path[len("/openapi/v3/"):].split("/")
+            d = None
+            if rest[0] == "api" and len(rest) == 2:
+                d = discovery.openapi_v3_gv(store, "", rest[1])
+            elif rest[0] == "apis" and len(rest) == 3:
+                d = discovery.openapi_v3_gv(store, rest[1], rest[2])
+            if d is None:
+                raise ApiException(404, "NotFound", "the server could not find the requested resource")
+            self._send_json(200, d)
         elif path == "/api/v1":
             self._send_json(200, discovery.resource_list(store, "", "v1"))
         elif path.startswith("/apis/") and path.count("/") == 2:
