@@ -170,3 +170,34 @@ def start(args=(), timeout=60) -> Sim:
     # Keep stdout drained so the simulator never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
     return Sim(proc, tmpdir, kubeconfig, m.group(1))
+
+
+class InProcessSim(Sim):
+    """The simulator served from this process (no controllers unless asked): .store gives direct access."""
+
+    def __init__(self, running, tmpdir):
+        self.running = running
+        self.store = running.store
+        self.proc = None
+        self.tmpdir = tmpdir
+        self.kubeconfig = running.kubeconfig
+        self.url = running.url
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self._ssl = None
+        self._stderr_lines = []
+
+    def stop(self, timeout=10):
+        self.running.stop()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        return 0
+
+
+def start_in_process(args=(), with_controllers=False) -> InProcessSim:
+    """Serves the simulator on a thread of this process; for tests that load the store directly."""
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    import sim
+    tmpdir = tempfile.mkdtemp(prefix="kubesim-test-")
+    kubeconfig = os.path.join(tmpdir, "kubeconfig")
+    running = sim.start_in_process(["--kubeconfig", kubeconfig, "--port", "0", *args], with_controllers)
+    return InProcessSim(running, tmpdir)

@@ -147,39 +147,44 @@ def seed_node(store, node_cpu):
                                 "systemUUID": "kubesim", "bootID": "kubesim"}}})
 
 
-def main(argv=None):
-    p = _parser()
-    args = p.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class Running:
+    """A simulator serving in this process: .store, .api, .server, .url, .kubeconfig; .stop()."""
+
+    def __init__(self, store, api, server, url, kubeconfig, certdir):
+        self.store, self.api, self.server, self.url = store, api, server, url
+        self.kubeconfig, self.certdir = kubeconfig, certdir
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+
+    def stop(self):
+        import shutil
+        self.api.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        shutil.rmtree(self.certdir, ignore_errors=True)
+
+
+def build(args, with_controllers=True) -> Running:
+    """Builds the store, seeds it, starts controllers (if SIM-MESH provides them) and binds the server."""
     from . import faults as faultmod
-    try:
-        faults = faultmod.Faults(args.fault)
-    except faultmod.FaultSpecError as e:
-        p.print_usage(sys.stderr)
-        print(f"kubesim: error: --fault: {e}", file=sys.stderr)
-        return 2
-    if args.meshed_workloads < 0 or args.replicas < 0 or (args.namespaces is not None and args.namespaces < 1):
-        p.print_usage(sys.stderr)
-        print("kubesim: error: counts must be positive", file=sys.stderr)
-        return 2
-    extra_images.update(args.extra_image)
-    threading.stack_size(1 << 20)   # a thousand watch threads must stay cheap
     from .server import Api, make_server
     from .store import Store
+    faults = faultmod.Faults(args.fault)
+    extra_images.update(args.extra_image)
     store = Store()
     store.rbac_enabled = args.rbac
     seed_basics(store)
     seed_node(store, args.node_cpu)
     namespaces = args.namespaces if args.namespaces is not None else 1
-    try:
-        from . import mesh as meshmod
-    except ImportError:
-        meshmod = None
-    try:
-        from . import controllers as ctlmod
-    except ImportError:
-        ctlmod = None
+    meshmod = ctlmod = None
+    if with_controllers:
+        try:
+            from . import mesh as meshmod
+        except ImportError:
+            meshmod = None
+        try:
+            from . import controllers as ctlmod
+        except ImportError:
+            ctlmod = None
     if meshmod is not None and hasattr(meshmod, "extra_images"):
         meshmod.extra_images.update(args.extra_image)
     if meshmod is not None and hasattr(meshmod, "seed"):
@@ -195,21 +200,46 @@ def main(argv=None):
                       os.path.join(certdir, "ca.crt"))
     url = f"https://127.0.0.1:{srv.server_address[1]}"
     write_kubeconfig(args.kubeconfig, certdir, url)
+    return Running(store, api, srv, url, args.kubeconfig, certdir)
+
+
+def start_in_process(argv, with_controllers=False) -> Running:
+    """For tests that need the store itself (bulk loading): parses argv like the CLI, serves on a thread."""
+    args = _parser().parse_args(argv)
+    threading.stack_size(1 << 20)
+    r = build(args, with_controllers)
+    r.thread.start()
+    return r
+
+
+def main(argv=None):
+    p = _parser()
+    args = p.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from . import faults as faultmod
+    try:
+        faultmod.Faults(args.fault)
+    except (faultmod.FaultSpecError, ValueError) as e:
+        p.print_usage(sys.stderr)
+        print(f"kubesim: error: --fault: {e}", file=sys.stderr)
+        return 2
+    if args.meshed_workloads < 0 or args.replicas < 0 or (args.namespaces is not None and args.namespaces < 1):
+        p.print_usage(sys.stderr)
+        print("kubesim: error: counts must be positive", file=sys.stderr)
+        return 2
+    threading.stack_size(1 << 20)   # a thousand watch threads must stay cheap
+    running = build(args)
     stop = threading.Event()
 
     def on_signal(signum, frame):
         stop.set()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    t.start()
-    print(f"kubesim ready {url}", flush=True)
+    running.thread.start()
+    print(f"kubesim ready {running.url}", flush=True)
     while not stop.wait(0.5):
         pass
-    api.stopping.set()
-    srv.shutdown()
-    srv.server_close()
-    import shutil
-    shutil.rmtree(certdir, ignore_errors=True)
+    running.stop()
     sys.stdout.flush()
     os._exit(0)

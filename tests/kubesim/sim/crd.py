@@ -522,3 +522,40 @@ def jsonpath(obj, path):
                     pass
         cur = nxt
     return cur
+
+
+def unknown_fields(info, obj, version=None):
+    """Paths of fields the schema does not declare (what pruning would drop), for fieldValidation."""
+    schema = version_schema(info, version)
+    out = []
+    if not schema or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return out
+
+    def walk(v, s, path):
+        if s.get("x-kubernetes-preserve-unknown-fields"):
+            return
+        if isinstance(v, dict):
+            props = s.get("properties")
+            addl = s.get("additionalProperties")
+            if props is None and addl is None:
+                return
+            for k, c in v.items():
+                if props and k in props:
+                    walk(c, props[k], f"{path}.{k}")
+                elif isinstance(addl, dict):
+                    walk(c, addl, f"{path}.{k}")
+                elif addl is not True:
+                    out.append(f"{path}.{k}".lstrip("."))
+        elif isinstance(v, list) and isinstance(s.get("items"), dict):
+            for i, c in enumerate(v):
+                walk(c, s["items"], f"{path}[{i}]")
+
+    props = schema.get("properties") or {}
+    for k, v in obj.items():
+        if k in ("apiVersion", "kind", "metadata"):
+            continue
+        if k not in props:
+            out.append(k)
+        else:
+            walk(v, props[k], k)
+    return out

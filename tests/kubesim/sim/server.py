@@ -120,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for w in getattr(self, "warnings", None) or []:
+            self.send_header("Warning", '299 - "' + w.replace('"', '\\"') + '"')
+        self.warnings = None
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -188,6 +191,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/kubesim/") or path == "/kubesim":
             return self._kubesim(method, path)
         verb, resource, code = method.lower(), "", 500
+        self.warnings = None
         try:
             user = self._authenticate()
             req = self._parse(method, path)
@@ -372,6 +376,7 @@ class Handler(BaseHTTPRequestHandler):
                                                           "the namespace sent on the request")
                 md["namespace"] = req.namespace
             self._check_kind(info, body, req)
+            self._field_validation(info, body, req)
             obj = store.create_ref(gvr, body, field_manager=self._manager(), dry_run=dry, copy_in=False)
             return self._ok(201, obj)
         if req.verb == "update":
@@ -387,6 +392,7 @@ class Handler(BaseHTTPRequestHandler):
             if info.namespaced:
                 md["namespace"] = req.namespace
             self._check_kind(info, body, req)
+            self._field_validation(info, body, req)
             with store.lock:
                 exists = store.get_ref(gvr, req.namespace, req.name) is not None
                 if not exists and req.sub is None:   # PUT creates when the object does not exist
@@ -419,6 +425,20 @@ class Handler(BaseHTTPRequestHandler):
                                if False else f'the kind in the data ({kind}) does not match "{info.kind}"')
         if info.crd is not None:
             body["apiVersion"] = info.api_version(req.version)
+
+    def _field_validation(self, info, obj, req):
+        """fieldValidation=Strict rejects fields a CRD schema does not declare; Warn answers a Warning header."""
+        mode = self.q.get("fieldValidation", "")
+        if info.crd is None or mode not in ("Strict", "Warn"):
+            return
+        unknown = crdmod.unknown_fields(info, obj, req.version)
+        if not unknown:
+            return
+        if mode == "Strict":
+            detail = ", ".join(f'unknown field "{u}"' for u in unknown)
+            raise ApiException(400, "BadRequest", f'{info.kind} in version "{req.version}" cannot be handled as a '
+                                                  f"{info.kind}: strict decoding error: {detail}")
+        self.warnings = [f'unknown field "{u}"' for u in unknown]
 
     def _manager(self):
         m = self.q.get("fieldManager")
@@ -722,6 +742,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiException(415, "UnsupportedMediaType", f"unsupported patch type {ctype!r}")
             if not isinstance(new, dict):
                 raise ApiException(422, "Invalid", "patch produced a non-object")
+            self._field_validation(info, new, req)
             new = clone(new)
             nmd = new.setdefault("metadata", {})
             if nmd.get("name") != req.name:
