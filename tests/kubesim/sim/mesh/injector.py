@@ -1,0 +1,132 @@
+"""The osm-edge sidecar injector's effect: a pod-CREATE mutator adding `osm-init` and `sidecar` containers."""
+import uuid
+
+from . import catalog
+
+MONITORED_BY = "openservicemesh.io/monitored-by"
+INJECTION_ANN = "openservicemesh.io/sidecar-injection"
+GVR_POD = ("", "v1", "pods")
+GVR_NS = ("", "v1", "namespaces")
+GVR_MESHCONFIG = ("config.openservicemesh.io", "v1alpha2", "meshconfigs")
+GVR_DEPLOY = ("apps", "v1", "deployments")
+
+_installed = set()
+
+
+def _env(container, name):
+    for e in container.get("env") or []:
+        if e.get("name") == name:
+            return e.get("value")
+    return None
+
+
+def _arg(container, flag):
+    args = list(container.get("command") or []) + list(container.get("args") or [])
+    for i, a in enumerate(args):
+        if a == flag and i + 1 < len(args):
+            return args[i + 1]
+        if isinstance(a, str) and a.startswith(flag + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def sidecar_init_image(store) -> str:
+    """The init image the running osm-injector would use: its flag or env, else its version's default."""
+    d = store.get(GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
+    if d:
+        for c in d["spec"]["template"]["spec"].get("containers") or []:
+            if c.get("name") == "osm-injector":
+                img = _arg(c, "--init-container-image") or _env(c, "OSM_DEFAULT_INIT_CONTAINER_IMAGE")
+                if img:
+                    return img
+                v = catalog.version_of_image(c.get("image", ""))
+                if v:
+                    return catalog.image(v, "sidecar-init")
+    return catalog.image(catalog.VERSIONS[-1], "sidecar-init")
+
+
+def meshconfig(store):
+    mc = store.get(GVR_MESHCONFIG, catalog.MESH_NAMESPACE, "osm-mesh-config")
+    if mc is None:
+        try:
+            mc = store.get(("config.openservicemesh.io", "v1alpha1", "meshconfigs"), catalog.MESH_NAMESPACE,
+                           "osm-mesh-config")
+        except Exception:  # noqa: BLE001 - the version may not be served
+            mc = None
+    return mc
+
+
+def sidecar_image(mc: dict) -> str:
+    sc = (mc.get("spec") or {}).get("sidecar") or {}
+    if sc.get("sidecarImage"):
+        return sc["sidecarImage"]
+    cls = sc.get("sidecarClass", "pipy")
+    for d in sc.get("sidecarDrivers") or []:
+        if d.get("sidecarName") == cls and d.get("sidecarImage"):
+            return d["sidecarImage"]
+    return catalog.RELEASES[catalog.VERSIONS[-1]]["sidecar_image"]
+
+
+def should_inject(ns_obj: dict | None, pod: dict) -> bool:
+    if not ns_obj:
+        return False
+    nmd = ns_obj.get("metadata") or {}
+    if not (nmd.get("labels") or {}).get(MONITORED_BY):
+        return False
+    pmd = pod.get("metadata") or {}
+    if "openservicemesh.io/ignore" in (nmd.get("labels") or {}) or "openservicemesh.io/ignore" in (
+            pmd.get("labels") or {}):
+        return False
+    pod_ann = (pmd.get("annotations") or {}).get(INJECTION_ANN)
+    if pod_ann == "disabled":
+        return False
+    if pod_ann != "enabled" and (nmd.get("annotations") or {}).get(INJECTION_ANN) == "disabled":
+        return False
+    if (pod.get("spec") or {}).get("hostNetwork"):
+        return False
+    return not any(c.get("name") == "sidecar" for c in (pod.get("spec") or {}).get("containers") or [])
+
+
+def inject(pod: dict, sidecar: str, init_image: str) -> None:
+    spec = pod.setdefault("spec", {})
+    init = {"name": "osm-init", "image": init_image, "imagePullPolicy": "IfNotPresent",
+            "command": ["/bin/sh"], "args": ["-c", "iptables-restore --noflush < /etc/osm/iptables.rules"],
+            "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}, "runAsNonRoot": False, "runAsUser": 0},
+            "resources": {}, "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File"}
+    side = {"name": "sidecar", "image": sidecar, "imagePullPolicy": "IfNotPresent",
+            "args": ["pipy", "--log-level=error", "--admin-port=6060", "http://osm-controller.osm-system:6060/repo"],
+            "ports": [{"name": "proxy-admin", "containerPort": 15000, "protocol": "TCP"},
+                      {"name": "proxy-inbound", "containerPort": 15003, "protocol": "TCP"},
+                      {"name": "proxy-metrics", "containerPort": 15010, "protocol": "TCP"}],
+            "securityContext": {"allowPrivilegeEscalation": False, "runAsUser": 1500},
+            "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+            "resources": {}, "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File"}
+    spec["initContainers"] = [c for c in spec.get("initContainers") or [] if c.get("name") != "osm-init"]
+    spec["initContainers"].append(init)
+    spec.setdefault("containers", []).append(side)
+    md = pod.setdefault("metadata", {})
+    md.setdefault("labels", {})["osm-proxy-uuid"] = str(uuid.uuid4())
+
+
+def mutate(store, op, pod, old=None) -> None:
+    if op != "CREATE":
+        return
+    ns = (pod.get("metadata") or {}).get("namespace")
+    ns_obj = store.get(GVR_NS, None, ns)
+    if not should_inject(ns_obj, pod):
+        return
+    mc = meshconfig(store)
+    if mc is None:
+        return  # no mesh installed: nothing would have injected
+    inject(pod, sidecar_image(mc), sidecar_init_image(store))
+
+
+def install(store) -> None:
+    """Registers the injector as a pod mutator once per store."""
+    if id(store) in _installed:
+        return
+    _installed.add(id(store))
+    store.add_mutator(GVR_POD, lambda op, obj, old=None: mutate(store, op, obj, old))

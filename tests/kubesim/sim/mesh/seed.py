@@ -1,0 +1,125 @@
+"""Seeds an installed osm-edge mesh (control plane, MeshConfig, CRDs, Helm release) and meshed workloads."""
+import base64
+import gzip
+import json
+import threading
+
+from . import catalog, chart, injector
+from .crds import apply_crds  # noqa: F401 (part of this module's interface)
+from ..controllers import steady, util
+
+GVR_SECRET = ("", "v1", "secrets")
+GVR_SA = ("", "v1", "serviceaccounts")
+GVR_SVC = ("", "v1", "services")
+APP_IMAGE = "kubesim/demo-app:1.0"  # a known image: the meshed workloads' app container
+
+
+def _ensure_namespace(store, name, labels=None):
+    obj = store.get(util.GVR_NS, None, name)
+    if obj is None:
+        store.create(util.GVR_NS, {"apiVersion": "v1", "kind": "Namespace",
+                                   "metadata": {"name": name, "labels": dict(labels or {})}})
+    elif labels and any((obj["metadata"].get("labels") or {}).get(k) != v for k, v in labels.items()):
+        obj["metadata"].setdefault("labels", {}).update(labels)
+        store.update(util.GVR_NS, obj)
+
+
+def helm_release_json(version: str, revision: int = 1) -> dict:
+    r = catalog.release(version)
+    ts = util.now()
+    return {"name": catalog.MESH_NAME, "namespace": catalog.MESH_NAMESPACE, "version": revision,
+            "info": {"first_deployed": ts, "last_deployed": ts, "deleted": "", "description": "Install complete",
+                     "status": "deployed"},
+            "chart": {"metadata": {"name": "osm", "version": r["chart_version"], "appVersion": r["app_version"],
+                                   "description": "A Helm chart to install the osm-edge control plane on "
+                                                  "Kubernetes", "apiVersion": "v2", "type": "application",
+                                   "kubeVersion": catalog.KUBE_VERSION},
+                      "values": {}, "templates": [], "files": []},
+            "config": {}, "manifest": ""}
+
+
+def helm_secret(version: str, revision: int = 1) -> dict:
+    raw = gzip.compress(json.dumps(helm_release_json(version, revision)).encode())
+    helm_bytes = base64.b64encode(raw)  # what Helm stores as the secret's bytes
+    return {"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+            "metadata": {"name": f"sh.helm.release.v1.{catalog.MESH_NAME}.v{revision}",
+                         "namespace": catalog.MESH_NAMESPACE,
+                         "labels": {"owner": "helm", "name": catalog.MESH_NAME, "status": "deployed",
+                                    "version": str(revision)}},
+            "data": {"release": base64.b64encode(helm_bytes).decode()}}
+
+
+def seed_control_plane(store, version: str) -> None:
+    catalog.release(version)
+    _ensure_namespace(store, catalog.MESH_NAMESPACE)
+    apply_crds(store, version)
+    store.create(GVR_SA, {"apiVersion": "v1", "kind": "ServiceAccount",
+                          "metadata": {"name": catalog.MESH_NAME, "namespace": catalog.MESH_NAMESPACE,
+                                       "labels": chart.labels(version, "osm")}})
+    for name, ports in (("osm-bootstrap", [9443, 9091]), ("osm-controller", [15000, 9091, 6060]),
+                        ("osm-injector", [9090])):
+        store.create(GVR_SVC, {"apiVersion": "v1", "kind": "Service",
+                               "metadata": {"name": name, "namespace": catalog.MESH_NAMESPACE,
+                                            "labels": chart.labels(version, name)},
+                               "spec": {"selector": {"app": name}, "type": "ClusterIP",
+                                        "ports": [{"name": f"p{p}", "port": p, "targetPort": p,
+                                                   "protocol": "TCP"} for p in ports]}})
+    mc = chart.meshconfig(version)
+    store.create(("config.openservicemesh.io", catalog.meshconfig_storage_version(version), "meshconfigs"), mc)
+    for d in chart.control_plane(version):
+        steady.create_deployment(store, d)
+    store.create(GVR_SECRET, helm_secret(version))
+
+
+def seed_workloads(store, workloads: int, namespaces: int, replicas: int) -> None:
+    namespaces = max(1, namespaces)
+    names = [f"mesh-ns-{i + 1:02d}" for i in range(namespaces)]
+    for ns in names:
+        _ensure_namespace(store, ns, {injector.MONITORED_BY: catalog.MESH_NAME})
+    mc = injector.meshconfig(store)
+    sidecar = injector.sidecar_image(mc) if mc else None
+    init_image = injector.sidecar_init_image(store) if mc else None
+    prepare = (lambda pod: injector.inject(pod, sidecar, init_image)) if mc else None
+    for i in range(workloads):
+        name = f"app-{i + 1:05d}"
+        d = {"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": name, "namespace": names[i % namespaces], "labels": {"app": name}},
+             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                      "template": {"metadata": {"labels": {"app": name}},
+                                   "spec": {"containers": [{"name": "app", "image": APP_IMAGE,
+                                                            "ports": [{"containerPort": 8080}]}]}}}}
+        steady.create_deployment(store, d, prepare=prepare)
+
+
+def seed(store, version, workloads: int = 0, namespaces: int = 1, replicas: int = 1) -> None:
+    """Runs the seeding on the store's dispatcher thread when there is one: thousands of creates from another
+    thread would wake the dispatcher once per object and the two threads would trade the GIL for most of
+    the time (4x slower); on the dispatcher, the events simply queue up and are handled afterwards."""
+    dispatcher = getattr(store, "_dispatcher", None)
+    call_soon = getattr(store, "call_soon", None)
+    if dispatcher is None or call_soon is None or threading.current_thread() is dispatcher \
+            or not dispatcher.is_alive():
+        _seed(store, version, workloads, namespaces, replicas)
+        return
+    done = threading.Event()
+    failure = []
+
+    def run():
+        try:
+            _seed(store, version, workloads, namespaces, replicas)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(e)
+        finally:
+            done.set()
+    call_soon(run)
+    done.wait()
+    if failure:
+        raise failure[0]
+
+
+def _seed(store, version, workloads, namespaces, replicas) -> None:
+    injector.install(store)
+    if version:
+        seed_control_plane(store, version)
+    if workloads:
+        seed_workloads(store, workloads, namespaces, replicas)
