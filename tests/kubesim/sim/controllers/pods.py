@@ -170,23 +170,25 @@ class PodLifecycle:
             if "FatalInvalidCLIParameters" in line:
                 self._event(pod, "FatalInvalidCLIParameters", "Error validating CLI parameters", "Warning",
                             component=name)
-        ready_now = self.ready_delay <= 0 and not bad_main and not crashing
         st["stage"] = "running"
+        st["ready"] = self.ready_delay <= 0  # healthy containers pass their readiness probe
         if crashing:
             st["restarts"] = 1
-        self._write_status(pod, self._status(pod, ts, ready_now))
+        self._write_status(pod, self._status(pod, ts))
         if crashing:
             self._after(pod, CRASH_BACKOFF[0], self._crash_again)
         if bad_main:
             self._after(pod, PULL_BACKOFF_AFTER, self._pull_backoff)
-        if ready_now:
-            self.mgr.pod_ready(pod)
-        elif not bad_main and not crashing:
+        if st["ready"]:
+            if util.pod_is_ready(pod):
+                self.mgr.pod_ready(pod)
+        else:
             self._after(pod, self.ready_delay, self._become_ready)
 
-    def _status(self, pod, ts, ready: bool) -> dict:
-        """Status of a started pod: healthy containers running (ready per `ready`), others waiting."""
+    def _status(self, pod, ts) -> dict:
+        """Status of a started pod: healthy containers running (ready once their delay passed), others waiting."""
         st = self.state.get(pod["metadata"]["uid"], {})
+        ready = st.get("ready", False)
         bad = st.get("bad", set())
         crashing = st.get("crashing", {})
         restarts = st.get("restarts", 0)
@@ -311,8 +313,10 @@ class PodLifecycle:
         self.store.call_later(max(0.0, seconds), fire)
 
     def _become_ready(self, pod):
-        self._write_status(pod, self._status(pod, util.now(), True))
-        self.mgr.pod_ready(pod)
+        self.state[pod["metadata"]["uid"]]["ready"] = True
+        self._write_status(pod, self._status(pod, util.now()))
+        if util.pod_is_ready(pod):
+            self.mgr.pod_ready(pod)
 
     def _pull_backoff(self, pod):
         st = self.state[pod["metadata"]["uid"]]
@@ -324,7 +328,7 @@ class PodLifecycle:
             self._write_status(pod, self._init_blocked_status(pod, "ImagePullBackOff"))
             images = [image]
         else:
-            self._write_status(pod, self._status(pod, util.now(), False))
+            self._write_status(pod, self._status(pod, util.now()))
             images = [c.get("image", "") for c in spec.get("containers") or [] if c["name"] in st.get("bad", ())]
         for image in images:
             self._event(pod, "BackOff", f'Back-off pulling image "{image}"', component="kubelet")
@@ -333,7 +337,7 @@ class PodLifecycle:
     def _crash_again(self, pod):
         st = self.state[pod["metadata"]["uid"]]
         st["restarts"] += 1
-        self._write_status(pod, self._status(pod, util.now(), False))
+        self._write_status(pod, self._status(pod, util.now()))
         for name in st.get("crashing", {}):
             self._event(pod, "BackOff", f"Back-off restarting failed container {name} in pod "
                                         f"{pod['metadata']['name']}_{pod['metadata']['namespace']}"
