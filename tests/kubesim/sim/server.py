@@ -112,6 +112,16 @@ class Handler(BaseHTTPRequestHandler):
         except (ssl.SSLError, ConnectionError, socket.timeout, OSError):
             pass
 
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+        try:
+            self.request.close()   # the TLS wrapper; socketserver only knows the raw socket
+        except OSError:
+            pass
+
     # ------------------------------------------------------------------ plumbing
     def _send(self, code, body: bytes, ctype="application/json", headers=None):
         self.send_response(code)
