@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import unittest
 from pathlib import Path
 
@@ -395,6 +396,87 @@ class ExamplesTest(unittest.TestCase):
         got = value_paths(mu["spec"])
         missing = sorted(p for p in wanted if p not in got)
         self.assertEqual(missing, [], "examples/meshupgrade-full.yaml leaves these spec fields out")
+
+
+def simulator():
+    """tests/kubesim's helper (KUBESIM names the simulator; the helper lives beside it)."""
+    here = os.path.dirname(os.environ.get("KUBESIM") or str(REPO / "tests" / "kubesim" / "kubesim"))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import simtest  # noqa: E402 (found through KUBESIM at run time)
+    return simtest
+
+
+INVALID = """apiVersion: upgrade.flomesh.io/v1alpha1
+kind: MeshUpgrade
+metadata: {name: invalid, namespace: osm-system}
+spec:
+  targetVersion: "1.3"
+  imageTag: "1.3.9"
+  crds: {source: ConfigMap}
+  controlPlane: {source: Helm}
+  sidecar: {maxConcurrent: ten, failureThreshold: 0}
+  timeouts: {controlPlane: "10"}
+"""
+
+
+class OnTheSimulatorTest(unittest.TestCase):
+    """What only an API server shows: kubectl apply -k, defaults, printer columns, refusals with messages."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = simulator().start([])
+        cls.addClassCleanup(cls.sim.stop)
+        cls.sim.kubectl("create", "namespace", "osm-system", check=True)
+        cls.sim.kubectl("apply", "-k", str(REPO / "deploy"), check=True)
+        cls.sim.kubectl("apply", "-f", str(REPO / "examples" / "meshupgrade.yaml"), check=True)
+
+    def get_mu(self, *args):
+        out = self.sim.kubectl("get", "mu", "osm-upgrade", "-n", "osm-system", *args, check=True)
+        return out.stdout
+
+    def test_kubectl_get_shows_the_columns(self):
+        header = self.get_mu().splitlines()[0].split()
+        self.assertEqual(header, ["NAME", "MESH", "FROM", "TO", "PHASE", "PROGRESS", "READY", "AGE"])
+        row = self.get_mu().splitlines()[1].split()
+        self.assertEqual(row[:3], ["osm-upgrade", "osm", "v1.3.9"])  # FROM is empty before the operator runs
+        categories = self.sim.kubectl("get", "osm", "-n", "osm-system", check=True).stdout
+        self.assertIn("osm-upgrade", categories)
+
+    def test_a_new_object_gets_its_defaults_and_is_not_finished(self):
+        mu = json.loads(self.get_mu("-o", "json"))
+        spec = mu["spec"]
+        self.assertEqual(spec["meshName"], "osm")
+        self.assertNotIn("osmNamespace", spec)
+        self.assertEqual(spec["crds"], {"source": "Bootstrap"})
+        self.assertEqual(spec["controlPlane"], {"source": "Images"})
+        self.assertEqual(spec["sidecar"], {"restartWorkloads": True, "maxConcurrent": 10, "failureThreshold": 1})
+        self.assertEqual(spec["timeouts"], {"controlPlane": "10m", "perWorkload": "5m"})
+        self.assertEqual((spec["rollbackOnFailure"], spec["suspend"], spec["dryRun"]), (True, False, False))
+        self.assertEqual(mu.get("status", {}).get("observedGeneration"), -1)
+
+    def test_the_full_example_is_accepted(self):
+        out = self.sim.kubectl("apply", "--dry-run=server", "-f", str(REPO / "examples" / "meshupgrade-full.yaml"))
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def test_an_invalid_spec_is_refused_naming_each_field(self):
+        out = self.sim.kubectl("apply", "-f", "-", input=INVALID)
+        self.assertNotEqual(out.returncode, 0)
+        for fragment in ("spec.targetVersion", "containerRegistry and imageTag must be set together",
+                         "crds.configMapRef is required when crds.source is ConfigMap", "spec.controlPlane.source",
+                         "spec.sidecar.maxConcurrent", "spec.sidecar.failureThreshold", "spec.timeouts.controlPlane"):
+            self.assertIn(fragment, out.stderr)
+        gone = self.sim.kubectl("get", "mu", "invalid", "-n", "osm-system")
+        self.assertNotEqual(gone.returncode, 0, "the refused object must not exist")
+
+    def test_mesh_identity_is_immutable(self):
+        for patch, message in (({"meshName": "other"}, "meshName is immutable"),
+                               ({"osmNamespace": "elsewhere"}, "osmNamespace is immutable")):
+            out = self.sim.kubectl("patch", "mu", "osm-upgrade", "-n", "osm-system", "--type=merge",
+                                   "-p", json.dumps({"spec": patch}))
+            self.assertNotEqual(out.returncode, 0, f"{patch} was accepted")
+            self.assertIn(message, out.stderr)
+        self.assertEqual(json.loads(self.get_mu("-o", "json"))["spec"]["meshName"], "osm")
 
 
 if __name__ == "__main__":
