@@ -1,0 +1,117 @@
+"""Pod lifecycle through kubectl: unknown images (ErrImagePull, ImagePullBackOff), Insufficient cpu, crash loops,
+never-ready containers, --extra-image, the ready delay and the kubelet's events."""
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simtest  # noqa: E402
+
+
+def pod(name, image, cpu=None, ns="default"):
+    c = {"name": "main", "image": image}
+    if cpu:
+        c["resources"] = {"requests": {"cpu": cpu}}
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+                       "spec": {"containers": [c]}})
+
+
+class PodLifecycle(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = simtest.start(["--node-cpu", "2", "--ready-delay", "1", "--extra-image", "registry.local/mine:7"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def k(self, *args, **kw):
+        return self.sim.kubectl(*args, **kw)
+
+    def get(self, *args):
+        cp = self.k("get", *args, "-o", "json")
+        return json.loads(cp.stdout) if cp.returncode == 0 else None
+
+    def waiting_reason(self, name):
+        p = self.get("pod", name)
+        for cs in (p or {}).get("status", {}).get("containerStatuses") or []:
+            return (cs.get("state") or {}).get("waiting", {}).get("reason")
+        return None
+
+    def events(self, name):
+        return self.k("get", "events", "--field-selector", f"involvedObject.name={name}", "-o", "json", check=True)
+
+    def test_unknown_image_fails_to_pull_then_backs_off(self):
+        self.k("apply", "-f", "-", input=pod("badpull", "example.invalid/nothing:1.0"), check=True)
+        simtest.wait_for(lambda: self.waiting_reason("badpull") == "ImagePullBackOff", 30, what="ImagePullBackOff")
+        out = self.k("get", "pod", "badpull", check=True).stdout
+        self.assertIn("ImagePullBackOff", out)
+        self.assertIn("0/1", out)
+        reasons = [e["reason"] for e in json.loads(self.events("badpull").stdout)["items"]]
+        for r in ("Scheduled", "Pulling", "Failed", "BackOff"):
+            self.assertIn(r, reasons)
+        msgs = " ".join(e["message"] for e in json.loads(self.events("badpull").stdout)["items"])
+        self.assertIn("Error: ErrImagePull", msgs)
+        self.assertIn("Error: ImagePullBackOff", msgs)
+        p = self.get("pod", "badpull")
+        self.assertEqual("Pending", p["status"]["phase"])
+        time.sleep(1.5)  # past the ready delay: still not Ready
+        ready = [c["status"] for c in self.get("pod", "badpull")["status"]["conditions"] if c["type"] == "Ready"]
+        self.assertEqual(["False"], ready)
+
+    def test_known_and_extra_images_run_and_become_ready_after_the_delay(self):
+        start = time.monotonic()
+        self.k("apply", "-f", "-", input=pod("good", "registry.local/mine:7"), check=True)
+        cp = self.k("wait", "--for=condition=Ready", "pod/good", "--timeout=30s")
+        self.assertEqual(0, cp.returncode, cp.stderr)
+        self.assertGreaterEqual(time.monotonic() - start, 0.9)
+        p = self.get("pod", "good")
+        cs = p["status"]["containerStatuses"][0]
+        self.assertEqual("registry.local/mine:7", cs["image"])
+        self.assertTrue(cs["imageID"])
+        self.assertIn("running", cs["state"])
+        self.assertEqual(0, cs["restartCount"])
+        reasons = [e["reason"] for e in json.loads(self.events("good").stdout)["items"]]
+        for r in ("Scheduled", "Pulled", "Created", "Started"):
+            self.assertIn(r, reasons)
+
+    def test_pods_that_do_not_fit_stay_pending_with_insufficient_cpu(self):
+        self.k("apply", "-f", "-", input=pod("big", "nginx:latest", cpu="1500m"), check=True)
+        self.k("apply", "-f", "-", input=pod("toobig", "nginx:latest", cpu="1"), check=True)
+        simtest.wait_for(lambda: any(c.get("reason") == "Unschedulable"
+                                     for c in (self.get("pod", "toobig") or {}).get("status", {}).get(
+                                         "conditions") or []), 30, what="Unschedulable")
+        p = self.get("pod", "toobig")
+        self.assertEqual("Pending", p["status"]["phase"])
+        self.assertNotIn("nodeName", p["spec"])
+        cond = [c for c in p["status"]["conditions"] if c["type"] == "PodScheduled"][0]
+        self.assertEqual("False", cond["status"])
+        desc = self.k("describe", "pod", "toobig", check=True).stdout
+        self.assertIn("FailedScheduling", desc)
+        self.assertIn("0/1 nodes are available: 1 Insufficient cpu.", desc)
+        # freeing the cpu schedules it
+        self.k("delete", "pod", "big", "--wait=false", check=True)
+        cp = self.k("wait", "--for=condition=Ready", "pod/toobig", "--timeout=30s")
+        self.assertEqual(0, cp.returncode, cp.stderr)
+        self.k("delete", "pod", "toobig", "--wait=false", check=True)
+
+    def test_crashloop_and_notready_tags(self):
+        self.k("apply", "-f", "-", input=pod("crash", "nginx:1.0-crashloop"), check=True)
+        self.k("apply", "-f", "-", input=pod("lazy", "nginx:1.0-notready"), check=True)
+        simtest.wait_for(lambda: self.waiting_reason("crash") == "CrashLoopBackOff", 30, what="CrashLoopBackOff")
+        restarts = lambda: self.get("pod", "crash")["status"]["containerStatuses"][0]["restartCount"]  # noqa: E731
+        first = restarts()
+        simtest.wait_for(lambda: restarts() > first, 30, what="restartCount climbing")
+        self.assertIn("CrashLoopBackOff", self.k("get", "pod", "crash", check=True).stdout)
+        time.sleep(1.5)
+        lazy = self.get("pod", "lazy")
+        self.assertEqual("Running", lazy["status"]["phase"])
+        self.assertFalse(lazy["status"]["containerStatuses"][0]["ready"])
+        cp = self.k("wait", "--for=condition=Ready", "pod/lazy", "--timeout=2s")
+        self.assertNotEqual(0, cp.returncode)
+
+
+if __name__ == "__main__":
+    unittest.main()
