@@ -141,7 +141,13 @@ struct RestClient::Impl {
     req.headers().add("User-Agent", user_agent);
     req.headers().add("Accept", "application/json");
     if (!c.token.empty()) req.headers().add("Authorization", "Bearer " + c.token);
-    if (body) req.set_body(body->dump(), content_type);
+    if (body) {
+      // Bytes, not std::string: cpprestsdk's string overload reinterprets a char stream buffer as an
+      // unsigned char one, which UBSan (rightly) rejects.
+      const std::string text = body->dump();
+      req.set_body(std::vector<unsigned char>(text.begin(), text.end()));
+      req.headers().set_content_type(content_type);
+    }
     return req;
   }
 
@@ -259,9 +265,9 @@ void RestClient::Impl::watch(const std::string& path_and_query,
   try {
     for (;;) {
       if (stop.stop_requested()) break;
-      concurrency::streams::container_buffer<std::string> line;
+      concurrency::streams::container_buffer<std::vector<unsigned char>> line;
       const std::size_t n = in.read_line(line).get();
-      const std::string& text = line.collection();
+      const std::string text(line.collection().begin(), line.collection().end());
       if (n == 0 && text.empty()) {
         if (in.is_eof()) break;  // the server ended the watch
         continue;                // an empty line (keep-alive)
