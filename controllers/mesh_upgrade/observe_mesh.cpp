@@ -1,0 +1,357 @@
+// Observation of the mesh itself: the precheck, the CRDs and the control plane.
+#include <algorithm>
+
+#include "controllers/mesh_upgrade/helm_release.h"
+#include "controllers/mesh_upgrade/names.h"
+#include "controllers/mesh_upgrade/observe.h"
+#include "controllers/mesh_upgrade/rollout.h"
+#include "operator/errors.h"
+
+namespace meshupgrade {
+namespace {
+
+bool label_is(const json& obj, const std::string& key, const std::string& value) {
+  const auto& meta = obj["metadata"];
+  return meta.contains("labels") && meta["labels"].value(key, "") == value;
+}
+
+// The running release: from osm-controller's image tag, else the Helm release's appVersion.
+const Release* running_release(Context& ctx, View& v, std::string& evidence) {
+  auto it = v.control_plane.find("osm-controller");
+  if (it != v.control_plane.end()) {
+    for (const auto& c : snapshot(*it->second).containers) {
+      ImageRef ref = ImageRef::parse(c.image);
+      if (!ref.is_osm_edge()) continue;
+      evidence = "osm-controller image " + c.image;
+      if (const Release* r = ctx.catalog.find_by_image_tag(ref.tag)) return r;
+      if (auto sv = Semver::parse(ref.tag)) {
+        if (const Release* r = ctx.catalog.find(*sv)) return r;
+      }
+    }
+  }
+  try {
+    kubert::ListOptions opts;
+    opts.label_selector = "owner=helm,name=" + v.spec.mesh_name;
+    auto secrets = ctx.api.list(kSecrets, v.spec.osm_namespace, opts);
+    if (auto rel = newest_deployed(secrets)) {
+      evidence += (evidence.empty() ? "" : ", ") + std::string("Helm release ") + rel->name + " revision " +
+                  std::to_string(rel->revision) + " (chart " + rel->chart_version + ", app " + rel->app_version + ")";
+      v.status["helmRelease"] = {{"name", rel->name}, {"revision", rel->revision}, {"chartVersion", rel->chart_version},
+                                 {"appVersion", rel->app_version}};
+      if (const Release* r = ctx.catalog.find_by_app_version(rel->app_version)) return r;
+    }
+  } catch (const kubert::ApiError& e) {
+    if (e.is_forbidden()) throw;  // RBAC: say so, do not guess
+  }
+  return nullptr;
+}
+
+bool crd_established(const json& crd) {
+  if (!crd.contains("status") || !crd["status"].contains("conditions")) return false;
+  for (const auto& c : crd["status"]["conditions"]) {
+    if (c.value("type", "") == "Established") return c.value("status", "") == "True";
+  }
+  return false;
+}
+
+void check_crds(Context& ctx, Observed& o, View& v) {
+  std::vector<std::string> missing;
+  for (const auto& name : v.target->crds) {
+    auto crd = ctx.caches.crds->get("", name);
+    if (!crd || !crd_established(*crd)) missing.push_back(name);
+  }
+  o.crds_established = missing.empty();
+  for (const auto& m : missing) v.crds_missing += (v.crds_missing.empty() ? "" : ", ") + m;
+}
+
+// The plan: every object and field that changes, old → new.
+void make_plan(Context& ctx, Observed& o, View& v) {
+  for (const auto& name : kControlPlane) {
+    auto it = v.control_plane.find(std::string(name));
+    if (it == v.control_plane.end()) continue;
+    const auto now = snapshot(*it->second);
+    auto changes = diff("Deployment " + v.spec.osm_namespace + "/" + std::string(name), now, rewrite(now, v.image_target));
+    v.plan.insert(v.plan.end(), changes.begin(), changes.end());
+  }
+  const std::string mc_object = "MeshConfig " + v.spec.osm_namespace + "/" + std::string(kMeshConfigName);
+  const std::string current_sidecar =
+      v.mesh_config ? status_string(*v.mesh_config, {"spec", "sidecar", "sidecarImage"}) : "";
+  if (current_sidecar != v.target_sidecar) {
+    v.plan.push_back({mc_object, "spec.sidecar.sidecarImage", current_sidecar, v.target_sidecar});
+  }
+  if (!v.spec.mesh_config_patch.empty()) {
+    v.plan.push_back({mc_object, "spec (merge patch)", "", v.spec.mesh_config_patch});
+  }
+  observe_workloads(ctx, o, v);
+  int restarts = 0;
+  for (const auto& w : v.workloads) restarts += w.needs_restart ? 1 : 0;
+  if (v.spec.restart_workloads && restarts > 0) {
+    v.plan.push_back({"meshed workloads", "spec.template.metadata.annotations[" + std::string(kKubectlRestartedAt) + "]",
+                      "", "rolling restart of " + std::to_string(restarts) + " workload(s), " +
+                              std::to_string(v.spec.max_concurrent.resolve(restarts)) + " at a time"});
+  }
+}
+
+}  // namespace
+
+std::optional<Problem> control_plane_pod_problem(Context& ctx, const View& v, bool only_target_images) {
+  std::vector<ObjectPtr> crashing;
+  for (const auto& pod : ctx.caches.control_plane_pods->list(v.spec.osm_namespace)) {
+    const json& p = *pod;
+    if (only_target_images) {
+      bool on_target = false;
+      for (const auto& c : snapshot({{"spec", {{"template", {{"spec", p.value("spec", json::object())}}}}}}).containers) {
+        ImageRef ref = ImageRef::parse(c.image);
+        on_target = on_target || (ref.is_osm_edge() && ref.tag == v.image_target.tag);
+      }
+      if (!on_target) continue;
+    }
+    const std::string name = p["metadata"].value("name", "");
+    if (p.contains("status") && p["status"].contains("conditions")) {
+      for (const auto& c : p["status"]["conditions"]) {
+        if (c.value("type", "") == "PodScheduled" && c.value("status", "") == "False" &&
+            c.value("message", "").find("Insufficient cpu") != std::string::npos) {
+          return Problem{"InsufficientCPU",
+                         "control-plane pod " + name + " is Pending: " + c.value("message", "") +
+                             " The cluster has not enough CPU for the mesh's control plane: free CPU or add nodes "
+                             "(or lower the control plane's CPU requests); the precheck runs again by itself."};
+        }
+      }
+    }
+    if (pod_failure(p).find("CrashLoopBackOff") != std::string::npos) crashing.push_back(pod);
+  }
+  if (crashing.empty()) return std::nullopt;
+  // The kubelet's reason says only that it crashes; osm-edge's own Event says why.
+  kubert::ListOptions opts;
+  auto events = ctx.api.list(kEvents, v.spec.osm_namespace, opts);
+  for (const auto& pod : crashing) {
+    const std::string name = (*pod)["metadata"].value("name", "");
+    for (const auto& e : events.value("items", json::array())) {
+      if (e.value("reason", "") != "FatalInvalidCLIParameters") continue;
+      if (e.contains("involvedObject") && e["involvedObject"].value("name", "") != name) continue;
+      return Problem{"FatalInvalidCLIParameters",
+                     "control-plane pod " + name + " crash-loops with " + e.value("message", std::string("")) +
+                         " (reason FatalInvalidCLIParameters): the control-plane images and their arguments are of "
+                         "different osm-edge versions. Upgrade with the registry and tag set together "
+                         "(spec.containerRegistry and spec.imageTag, as `osm mesh upgrade --container-registry "
+                         "$CTR_REGISTRY --osm-image-tag $CTR_TAG` does)."};
+    }
+  }
+  return std::nullopt;
+}
+
+void observe_precheck(Context& ctx, Observed& o, View& v) {
+  if (v.control_plane.count("osm-controller") == 0 ||
+      !label_is(*v.control_plane["osm-controller"], "meshName", v.spec.mesh_name)) {
+    o.precheck_block = Problem{"MeshNotFound", "no osm-edge control plane of mesh \"" + v.spec.mesh_name +
+                                                   "\" in namespace " + v.spec.osm_namespace +
+                                                   ": expected Deployment osm-controller labelled meshName=" +
+                                                   v.spec.mesh_name + "; check spec.meshName and spec.osmNamespace"};
+    o.precheck_retry = true;
+    return;
+  }
+  std::string evidence;
+  v.from = running_release(ctx, v, evidence);
+  if (!v.from) {
+    o.precheck_block = Problem{"UnknownVersion", "cannot tell which osm-edge release runs (" + evidence +
+                                                     "): it is not in the release catalog"};
+    return;
+  }
+  v.status["fromVersion"] = v.from->version.str();
+  if (v.image_target.registry.empty()) v.image_target.registry = running_registry(v);
+  v.image_target.from_repo_image = v.from->repo_server_image;
+
+  const UpgradePath path = classify(v.from->version, v.target->version);
+  v.status["upgradePath"] = std::string(to_string(path));
+  if (path == UpgradePath::Downgrade && !v.spec.allow_downgrade) {
+    o.precheck_block = Problem{"UnsupportedUpgradePath",
+                               "downgrade " + v.from->version.str() + " → " + v.target_version +
+                                   " is not supported by the upgrade policy; set spec.policy.allowDowngrade to do it anyway"};
+    return;
+  }
+  if (path != UpgradePath::Downgrade && may_break(v.from->version, v.target->version) && !v.spec.allow_breaking_changes) {
+    o.precheck_block = Problem{"UnsupportedUpgradePath",
+                               std::string(to_string(path)) + " upgrade " + v.from->version.str() + " → " +
+                                   v.target_version + " may carry breaking changes (osm-edge supports 0.y.z → 0.y.z+1, "
+                                   "x.y.z → x.y.z+1 and x.y.z → x.y+1.0 for x ≥ 1); upgrade step by step, or set "
+                                   "spec.policy.allowBreakingChanges"};
+    return;
+  }
+
+  const auto version = ctx.api.server_version();
+  const std::string git_version = version.value("gitVersion", "");
+  auto kube = Semver::parse(git_version.substr(0, git_version.find('+')));
+  if (kube) kube->pre.clear();  // "v1.32.0-eks-..." is still 1.32.0
+  if (!kube || *kube < v.target->min_kubernetes) {
+    o.precheck_block = Problem{"KubernetesTooOld", "osm-edge " + v.target_version + " needs Kubernetes " +
+                                                       v.target->min_kubernetes.str() + " or newer; the API server is " +
+                                                       (git_version.empty() ? "of unknown version" : git_version)};
+    return;
+  }
+  if (auto problem = control_plane_pod_problem(ctx, v, false)) {
+    o.precheck_block = problem;
+    o.precheck_retry = true;
+    return;
+  }
+
+  // The images an upgrade will pull, proven pullable before anything changes.
+  const std::string reg = v.image_target.registry, tag = v.image_target.tag;
+  for (const char* name : {"osm-edge-controller", "osm-edge-injector", "osm-edge-bootstrap", "osm-edge-sidecar-init"}) {
+    v.target_images.push_back((reg.empty() ? "" : reg + "/") + name + ":" + tag);
+  }
+  if (v.target->crds_by_init_container) v.target_images.push_back((reg.empty() ? "" : reg + "/") + "osm-edge-crds:" + tag);
+  v.target_images.push_back(v.target_sidecar);
+  if (!v.target->repo_server_image.empty()) v.target_images.push_back(v.target->repo_server_image);
+  std::sort(v.target_images.begin(), v.target_images.end());
+  v.target_images.erase(std::unique(v.target_images.begin(), v.target_images.end()), v.target_images.end());
+
+  v.pull_check_pod = v.ref.name.substr(0, 40) + "-image-pull-check";
+  const std::string recorded = status_string(v.status, {"attempt", "imagePull"});
+  auto pod = ctx.caches.pull_check_pods->get(v.spec.osm_namespace, v.pull_check_pod);
+  o.pull_pod_exists = pod != nullptr;
+  if (!v.spec.precheck_image_pull) {
+    o.pull = PullCheck::NotNeeded;
+  } else if (recorded == "Succeeded") {
+    o.pull = PullCheck::Succeeded;
+  } else if (recorded == "Failed") {
+    o.pull = PullCheck::Failed;
+    o.pull_failure = Problem{"ImagesNotPullable", status_string(v.status, {"attempt", "imagePullMessage"})};
+  } else if (!pod || (*pod)["metadata"]["labels"].value(std::string(kPullCheckLabel), "") != v.attempt_id) {
+    o.pull = PullCheck::NotStarted;  // a pod left by an earlier attempt is removed first
+  } else {
+    std::vector<std::string> failing;
+    bool all_started = true;
+    const json& st = (*pod).value("status", json::object());
+    for (const auto& cs : st.value("containerStatuses", json::array())) {
+      const json state = cs.value("state", json::object());
+      if (state.contains("running") || state.contains("terminated")) continue;
+      const std::string reason = state.contains("waiting") ? state["waiting"].value("reason", "") : "";
+      if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "InvalidImageName" ||
+          reason == "ErrImageNeverPull") {
+        failing.push_back(cs.value("image", cs.value("name", std::string("?"))) + " (" + reason + ")");
+      } else if (reason.empty() || reason == "ContainerCreating" || reason == "PodInitializing") {
+        all_started = false;
+      }  // any other waiting reason (RunContainerError, CrashLoopBackOff) comes after a successful pull
+    }
+    if (!failing.empty()) {
+      std::string list;
+      for (const auto& f : failing) list += (list.empty() ? "" : ", ") + f;
+      o.pull = PullCheck::Failed;
+      o.pull_failure = Problem{"ImagesNotPullable", "target images cannot be pulled: " + list +
+                                                        "; check spec.containerRegistry, spec.imageTag, "
+                                                        "spec.sidecar.image and image pull secrets"};
+    } else if (all_started && st.contains("containerStatuses") && !st["containerStatuses"].empty()) {
+      o.pull = PullCheck::Succeeded;
+    } else {
+      o.pull = PullCheck::Running;
+    }
+  }
+  make_plan(ctx, o, v);
+}
+
+void observe_crds(Context& ctx, Observed& o, View& v) {
+  o.previous_recorded = v.status.contains("previousImages") && v.status["previousImages"].contains("deployments");
+  o.crds_need_apply = v.spec.crd_source == CrdSource::ConfigMap && !v.status.value("attempt", json::object()).value("crdsApplied", false);
+  o.bootstrap_rollout = Rollout::Complete;
+  if (v.spec.crd_source == CrdSource::Bootstrap) {
+    auto it = v.control_plane.find("osm-bootstrap");
+    if (it == v.control_plane.end()) {
+      o.failure = Problem{"MeshNotFound", "Deployment osm-bootstrap is gone from " + v.spec.osm_namespace};
+      return;
+    }
+    const auto now = snapshot(*it->second);
+    o.bootstrap_needs_patch = rewrite(now, v.image_target) != now;
+    if (o.bootstrap_needs_patch) v.control_plane_to_patch.push_back("osm-bootstrap");
+    auto rs = rollout_status("Deployment", *it->second);
+    o.bootstrap_rollout = rs.state;
+    if (rs.state == Rollout::Failed) {
+      o.failure = control_plane_pod_problem(ctx, v, true).value_or(Problem{"ControlPlaneRolloutFailed", "osm-bootstrap: " + rs.message});
+      return;
+    }
+    if (rs.state == Rollout::Progressing) {
+      if (auto p = control_plane_pod_problem(ctx, v, true); p && p->reason == "FatalInvalidCLIParameters") o.failure = p;
+    }
+  }
+  check_crds(ctx, o, v);
+  const auto started = step_started(v.status, kStepCRDs);
+  if (started && !o.crds_established) {
+    const auto deadline = *started + v.spec.control_plane_timeout;
+    if (ctx.clock.wall() >= deadline) {
+      o.failure = Problem{"CRDsNotEstablished", "timed out after " + std::to_string(v.spec.control_plane_timeout.count()) +
+                                                    "s waiting for CRDs to be established: " + v.crds_missing};
+    } else {
+      v.deadline = deadline;
+    }
+  }
+}
+
+void observe_control_plane(Context& ctx, Observed& o, View& v) {
+  o.previous_recorded = v.status.contains("previousImages") && v.status["previousImages"].contains("deployments");
+  bool any_progressing = false;
+  std::string waiting;
+  for (const auto& name : kControlPlane) {
+    auto it = v.control_plane.find(std::string(name));
+    if (it == v.control_plane.end()) {
+      o.failure = Problem{"MeshNotFound", "Deployment " + std::string(name) + " is gone from " + v.spec.osm_namespace};
+      return;
+    }
+    const auto now = snapshot(*it->second);
+    if (v.spec.control_plane_source == ControlPlaneSource::Images && rewrite(now, v.image_target) != now) {
+      v.control_plane_to_patch.push_back(std::string(name));
+    }
+    auto rs = rollout_status("Deployment", *it->second);
+    if (rs.state == Rollout::Failed) {
+      o.failure = control_plane_pod_problem(ctx, v, true)
+                      .value_or(Problem{"ControlPlaneRolloutFailed", std::string(name) + ": " + rs.message});
+      return;
+    }
+    if (rs.state != Rollout::Complete) {
+      any_progressing = true;
+      waiting += (waiting.empty() ? "" : "; ") + std::string(name) + ": " + rs.message;
+    }
+  }
+  if (v.spec.control_plane_source == ControlPlaneSource::Manifests &&
+      !v.status.value("attempt", json::object()).value("manifestsApplied", false)) {
+    v.control_plane_to_patch = {"manifests"};
+  }
+  o.control_plane_to_patch = static_cast<int>(v.control_plane_to_patch.size());
+  o.control_plane_rollout = any_progressing ? Rollout::Progressing : Rollout::Complete;
+  if (any_progressing) {
+    if (auto p = control_plane_pod_problem(ctx, v, true); p && p->reason == "FatalInvalidCLIParameters") {
+      o.failure = p;
+      return;
+    }
+    const auto started = step_started(v.status, kStepControlPlane);
+    if (started) {
+      const auto deadline = *started + v.spec.control_plane_timeout;
+      if (ctx.clock.wall() >= deadline) {
+        o.failure = Problem{"ControlPlaneRolloutFailed", "timed out after " +
+                                                             std::to_string(v.spec.control_plane_timeout.count()) +
+                                                             "s waiting for the control plane: " + waiting};
+        return;
+      }
+      v.deadline = deadline;
+    }
+  }
+  if (!v.spec.mesh_config_patch.empty() && v.mesh_config) {
+    json merged = *v.mesh_config;
+    merged.merge_patch(json::parse(v.spec.mesh_config_patch));
+    o.mesh_config_patch_pending = merged != *v.mesh_config;
+  }
+  const std::pair<std::string_view, const std::string*> addons[] = {
+      {"osm-prometheus", &v.spec.prometheus_image}, {"osm-grafana", &v.spec.grafana_image}, {"jaeger", &v.spec.jaeger_image}};
+  for (const auto& [name, image] : addons) {
+    if (image->empty()) continue;
+    auto d = ctx.caches.control_plane->get(v.spec.osm_namespace, std::string(name));
+    if (!d) continue;
+    for (const auto& c : snapshot(*d).containers) {
+      if (!c.init && c.image != *image) {
+        v.addons_to_patch.push_back(std::string(name) + "=" + c.name + "=" + *image);
+        break;
+      }
+    }
+  }
+  o.addons_pending = !v.addons_to_patch.empty();
+}
+
+}  // namespace meshupgrade
