@@ -36,6 +36,7 @@ class DeploymentController:
 
     # ------------------------------------------------------------------ reconcile
     def reconcile(self, d: dict):
+        d = dict(d)  # cached objects are shared: only this shallow copy's top level is ever replaced
         md = d["metadata"]
         if md.get("deletionTimestamp"):
             return
@@ -131,7 +132,7 @@ class DeploymentController:
             log.debug("deployment revision %s: %s", d["metadata"]["name"], e)
             return
         self.cache.observe(util.GVR_DEPLOY, out)
-        d["metadata"] = out["metadata"]
+        d["metadata"] = out["metadata"]  # the reconcile's own shallow copy
 
     def _update_rs(self, rs):
         try:

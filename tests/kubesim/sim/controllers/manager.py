@@ -36,8 +36,11 @@ class Manager:
         injector.install(self.store)
         self.store.add_mutator(util.GVR_POD, self.scheduler.admit)
         # Objects stored before we subscribed (seeding) are known through the shared cache or a first list.
+        list_refs = getattr(self.store, "list_refs", None)
         for gvr in self.cache.KINDS:
-            for obj in self.store.list(gvr):
+            # read-only references are enough: the controllers never change cached objects in place
+            objs = list_refs(gvr)[0] if list_refs else self.store.list(gvr)
+            for obj in objs:
                 self.cache.observe(gvr, obj)
         for pod in self.cache.all(util.GVR_POD):
             if pod["spec"].get("nodeName") and util.pod_active(pod):

@@ -174,7 +174,7 @@ class PodLifecycle:
         st["ready"] = self.ready_delay <= 0  # healthy containers pass their readiness probe
         if crashing:
             st["restarts"] = 1
-        self._write_status(pod, self._status(pod, ts))
+        pod = self._write_status(pod, self._status(pod, ts)) or pod
         if crashing:
             self._after(pod, CRASH_BACKOFF[0], self._crash_again)
         if bad_main:
@@ -314,7 +314,7 @@ class PodLifecycle:
 
     def _become_ready(self, pod):
         self.state[pod["metadata"]["uid"]]["ready"] = True
-        self._write_status(pod, self._status(pod, util.now()))
+        pod = self._write_status(pod, self._status(pod, util.now())) or pod
         if util.pod_is_ready(pod):
             self.mgr.pod_ready(pod)
 
@@ -355,9 +355,7 @@ class PodLifecycle:
             return None
         self.mgr.cache.observe(util.GVR_POD, new)
         self.mgr.mark_owner(new)
-        pod["status"] = new.get("status")
-        pod["metadata"] = new["metadata"]
-        return new
+        return new  # callers use this: `pod` may be a cached (shared) object and is never changed in place
 
     def _event(self, pod, reason, message, type_="Normal", component="kubelet"):
         try:
