@@ -96,6 +96,15 @@ class Sim:
             ctx = ssl.create_default_context(cafile=os.path.join(self.tmpdir, "simtest-ca.pem"))
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=timeout)
 
+    def stream(self, path, headers=None, timeout=60):
+        """Opens a watch (or any streaming GET) as admin; returns (connection, response). Read lines with
+        response.readline(); close the connection when done."""
+        conn = self.connection(timeout=timeout)
+        hdrs = {"Accept": "application/json"}
+        hdrs.update(headers or {})
+        conn.request("GET", path, headers=hdrs)
+        return conn, conn.getresponse()
+
     def request(self, method, path, body=None, headers=None, token=None, timeout=60):
         """One raw request as admin (or with a bearer token); returns (status, parsed JSON or text, headers)."""
         conn = self.connection(timeout=timeout, token=token)
@@ -145,13 +154,14 @@ class Sim:
         self.stop()
 
 
-def start(args=(), timeout=60) -> Sim:
+def start(args=(), timeout=60, env=None) -> Sim:
     """Starts kubesim with args (a list of extra flags) on a free port with a temp kubeconfig; waits for
-    the `kubesim ready URL` line with a deadline."""
+    the `kubesim ready URL` line with a deadline. env: extra environment variables for the simulator."""
     tmpdir = tempfile.mkdtemp(prefix="kubesim-test-")
     kubeconfig = os.path.join(tmpdir, "kubeconfig")
     cmd = [sys.executable, KUBESIM, "--kubeconfig", kubeconfig, "--port", "0", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env)
     result = {}
 
     def read_ready():

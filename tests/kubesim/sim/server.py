@@ -3,6 +3,7 @@ import base64
 import collections
 import json
 import logging
+import os
 import queue
 import socket
 import ssl
@@ -20,7 +21,7 @@ from .store import clone
 
 log = logging.getLogger("kubesim.server")
 
-BOOKMARK_INTERVAL = 5.0
+BOOKMARK_INTERVAL = float(os.environ.get("KUBESIM_BOOKMARK_INTERVAL", "5"))
 
 
 class Stats:
