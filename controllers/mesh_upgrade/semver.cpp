@@ -62,7 +62,7 @@ std::strong_ordering Semver::operator<=>(const Semver& o) const {
   if (auto c = major <=> o.major; c != 0) return c;
   if (auto c = minor <=> o.minor; c != 0) return c;
   if (auto c = patch <=> o.patch; c != 0) return c;
-  if (pre.empty() || o.pre.empty()) return o.pre.empty() <=> pre.empty();  // a release sorts after its pre-releases
+  if (pre.empty() || o.pre.empty()) return pre.empty() <=> o.pre.empty();  // a release sorts after its pre-releases
   auto a = split(pre, '.'), b = split(o.pre, '.');
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
     const bool an = numeric(a[i]), bn = numeric(b[i]);

@@ -75,7 +75,7 @@ ActResult act_precheck(Context& ctx, const Decision& d, Observation& obs) {
     case Action::AwaitPullCheck:
       start_step(ctx, v, kStepPrecheck, "pulling the target images: a short-lived pod " + v.pull_check_pod);
       return {};
-    case Action::DeletePullCheck:
+    case Action::DeletePullCheck: {
       if (o.pull == PullCheck::Succeeded || o.pull == PullCheck::Failed) {
         v.status["attempt"]["imagePull"] = o.pull == PullCheck::Succeeded ? "Succeeded" : "Failed";
         if (o.pull_failure) v.status["attempt"]["imagePullMessage"] = o.pull_failure->message;
@@ -84,6 +84,7 @@ ActResult act_precheck(Context& ctx, const Decision& d, Observation& obs) {
       background.propagation = kubert::Propagation::Background;
       ctx.api.remove({kPods, v.spec.osm_namespace, v.pull_check_pod}, background);
       return {};
+    }
     case Action::FinishPrecheck: {
       write_plan(v);
       const std::string msg = "osm-edge " + v.status.value("fromVersion", std::string("?")) + " → " + v.target_version + " (" +

@@ -1,0 +1,73 @@
+// reconcile(key): level-based, one step per call, status written once and only when it changed.
+#include "controllers/mesh_upgrade/reconciler.h"
+
+#include "controllers/mesh_upgrade/actions/actions.h"
+#include "controllers/mesh_upgrade/conditions.h"
+#include "controllers/mesh_upgrade/names.h"
+#include "controllers/mesh_upgrade/observe.h"
+#include "controllers/mesh_upgrade/status.h"
+#include "operator/errors.h"
+
+namespace meshupgrade {
+namespace {
+
+constexpr std::chrono::seconds kForbiddenRetry{30};
+
+void write_status(Context& ctx, const View& v, json status) {
+  status["observedGeneration"] = v.generation;
+  if (!status_changed(*v.object, status)) return;
+  json body = *v.object;
+  body["status"] = std::move(status);
+  ctx.api.update_status(v.ref, body);  // carries resourceVersion: a stale view loses with 409 and is retried
+}
+
+// The API refused us: say which verb on which resource, so the missing RBAC rule is plain.
+Problem forbidden(const kubert::ApiError& e) {
+  return {"Forbidden", "the operator may not " + e.verb() + " " + e.path() + ": " + e.status_message() +
+                           " (grant it in the operator's ClusterRole, see deploy/rbac)"};
+}
+
+}  // namespace
+
+kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
+  const auto object = ctx_.caches.mesh_upgrades->get(key.ns, key.name);
+  if (!object) return {};  // deleted; the finalizer already let it go
+  const auto& log = kubert::reconcile_log();
+
+  Observation obs;
+  Decision decision;
+  ActResult result;
+  try {
+    obs = observe(ctx_, object);
+    decision = decide(obs.facts);
+    if (decision.action != Action::None) {
+      log.debug("acting", {{"action", to_string(decision.action)}, {"phase", to_string(obs.facts.phase)},
+                           {"reason", decision.problem.reason}});
+    }
+    result = act(ctx_, decision, obs);
+  } catch (const kubert::ApiError& e) {
+    if (!e.is_forbidden()) throw;
+    // Our own object may still be writable: report there, retry later (RBAC can be fixed at run time).
+    obs.view.object = object;
+    obs.view.ref = {kMeshUpgrades, key.ns, key.name};
+    obs.view.generation = (*object)["metadata"].value("generation", 1);
+    obs.view.status = object->value("status", json::object());
+    const Problem p = forbidden(e);
+    log.error("forbidden", {{"error", kubert::describe(e)}});
+    stalled(ctx_, obs.view, parse_phase(obs.view.status.value("phase", "")).value_or(Phase::Pending), p);
+    write_status(ctx_, obs.view, obs.view.status);
+    return {std::chrono::duration_cast<std::chrono::milliseconds>(kForbiddenRetry)};
+  } catch (const kubert::TerminalError& e) {
+    // A bad manifest or spec found while acting: Stalled, not retried until the spec changes.
+    obs.view.status["attempt"]["endedGeneration"] = obs.view.generation;
+    obs.view.status["completedAt"] = kubert::rfc3339(ctx_.clock.wall());
+    stalled(ctx_, obs.view, Phase::Failed, {e.reason(), e.what()});
+    write_status(ctx_, obs.view, obs.view.status);
+    return {};
+  }
+  if (result.object_written || obs.facts.deleting) return {};
+  write_status(ctx_, obs.view, obs.view.status);
+  return {result.requeue_after};
+}
+
+}  // namespace meshupgrade
