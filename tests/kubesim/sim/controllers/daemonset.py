@@ -48,7 +48,7 @@ class DaemonSetController:
         pod = new_pod(ds, "DaemonSet", name, {REV_LABEL: rev,
                                                "pod-template-generation": str(ds["metadata"].get("generation", 1))})
         try:
-            out = self.store.create(util.GVR_POD, pod)
+            out = util.s_create(self.store, util.GVR_POD, pod)
         except Exception as e:  # noqa: BLE001
             log.debug("create %s: %s", name, e)
             return
@@ -80,7 +80,7 @@ class DaemonSetController:
         if status == (ds.get("status") or {}):
             return
         try:
-            out = self.store.patch_status(util.GVR_DS, ds["metadata"]["namespace"], ds["metadata"]["name"], status)
+            out = util.s_status(self.store, util.GVR_DS, ds["metadata"]["namespace"], ds["metadata"]["name"], status)
             self.cache.observe(util.GVR_DS, out)
         except Exception as e:  # noqa: BLE001
             log.debug("ds status: %s", e)

@@ -1,6 +1,5 @@
 """Deployment controller: ReplicaSet per pod template, rolling update / recreate, status and conditions
 as `kubectl rollout status` reads them (observedGeneration, replicas, Progressing, Available)."""
-import copy
 import logging
 import time
 
@@ -75,10 +74,10 @@ class DeploymentController:
 
     def _create_rs(self, d, revision, olds):
         md = d["metadata"]
-        tmpl = copy.deepcopy(d["spec"]["template"])
+        tmpl = util.clone(d["spec"]["template"])
         h = util.template_hash(tmpl)
         tmpl.setdefault("metadata", {}).setdefault("labels", {})[util.HASH_LABEL] = h
-        sel = copy.deepcopy(d["spec"]["selector"])
+        sel = util.clone(d["spec"]["selector"])
         sel.setdefault("matchLabels", {})[util.HASH_LABEL] = h
         replicas = d["spec"].get("replicas", 1)
         surge = self._surge(d, replicas)
@@ -97,7 +96,7 @@ class DeploymentController:
         elif (d["spec"].get("strategy") or {}).get("type") != "Recreate":
             rs["spec"]["replicas"] = max(0, min(replicas, replicas + surge - old_total))
         try:
-            new = self.store.create(util.GVR_RS, rs)
+            new = util.s_create(self.store, util.GVR_RS, rs)
         except Exception as e:  # noqa: BLE001
             if getattr(e, "code", None) == 409:
                 new = self.store.get(util.GVR_RS, md["namespace"], rs["metadata"]["name"])
@@ -116,7 +115,7 @@ class DeploymentController:
         return new
 
     def _set_revision(self, rs, revision):
-        new = copy.deepcopy(rs)
+        new = util.clone(rs)
         new["metadata"].setdefault("annotations", {})[util.REVISION_ANN] = str(revision)
         return self._update_rs(new) or rs
 
@@ -124,10 +123,10 @@ class DeploymentController:
         ann = d["metadata"].get("annotations") or {}
         if ann.get(util.REVISION_ANN) == str(revision):
             return
-        new = copy.deepcopy(d)
+        new = util.clone(d)
         new["metadata"].setdefault("annotations", {})[util.REVISION_ANN] = str(revision)
         try:
-            out = self.store.update(util.GVR_DEPLOY, new)
+            out = util.s_update(self.store, util.GVR_DEPLOY, new)
         except Exception as e:  # noqa: BLE001 - a concurrent writer: its event brings us back
             log.debug("deployment revision %s: %s", d["metadata"]["name"], e)
             return
@@ -136,7 +135,7 @@ class DeploymentController:
 
     def _update_rs(self, rs):
         try:
-            out = self.store.update(util.GVR_RS, rs)
+            out = util.s_update(self.store, util.GVR_RS, rs)
         except Exception as e:  # noqa: BLE001
             log.debug("replicaset %s: %s", rs["metadata"]["name"], e)
             return None
@@ -147,7 +146,7 @@ class DeploymentController:
         frm = _spec_replicas(rs)
         if frm == to:
             return rs
-        new = copy.deepcopy(rs)
+        new = util.clone(rs)
         new["spec"]["replicas"] = to
         ann = new["metadata"].setdefault("annotations", {})
         replicas = d["spec"].get("replicas", 1)
@@ -322,7 +321,7 @@ class DeploymentController:
         if status == old:
             return
         try:
-            new = self.store.patch_status(util.GVR_DEPLOY, md["namespace"], md["name"], status)
+            new = util.s_status(self.store, util.GVR_DEPLOY, md["namespace"], md["name"], status)
         except Exception as e:  # noqa: BLE001
             log.debug("deployment status %s: %s", md["name"], e)
             return

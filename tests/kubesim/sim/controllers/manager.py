@@ -46,7 +46,11 @@ class Manager:
             if pod["spec"].get("nodeName") and util.pod_active(pod):
                 self.scheduler.bound[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = \
                     util.pod_cpu_request(pod)
-        self.store.subscribe(self.on_event)
+        try:
+            # read-only references when the store offers them: we never change what we are given
+            self.store.subscribe(self.on_event, copy=False)
+        except TypeError:
+            self.store.subscribe(self.on_event)
         for gvr in (util.GVR_DEPLOY, util.GVR_RS, util.GVR_STS, util.GVR_DS):
             for obj in self.cache.all(gvr):
                 self.mark(gvr, obj["metadata"]["uid"])

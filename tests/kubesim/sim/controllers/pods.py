@@ -1,5 +1,4 @@
 """Pod lifecycle on the single node: scheduling (cpu), image pulls, start, readiness, crash loops, events."""
-import copy
 import logging
 
 from . import util
@@ -104,7 +103,7 @@ class PodLifecycle:
         uid = pod["metadata"]["uid"]
         if uid not in self.pending:
             self.pending.append(uid)
-        status = copy.deepcopy(pod.get("status") or {})
+        status = util.clone(pod.get("status") or {})
         status["phase"] = "Pending"
         status["conditions"] = [util.cond("PodScheduled", "False", util.now(), "Unschedulable", INSUFFICIENT_CPU)]
         self._write_status(pod, status)
@@ -122,10 +121,10 @@ class PodLifecycle:
             self.pending.remove(uid)
             key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
             self.sched.bound[key] = cpu
-            new = copy.deepcopy(pod)
+            new = util.clone(pod)
             new["spec"]["nodeName"] = util.NODE_NAME
             try:
-                new = self.store.update(util.GVR_POD, new)
+                new = util.s_update(self.store, util.GVR_POD, new)
             except Exception as e:  # noqa: BLE001 - gone or conflicting: the next event retries
                 log.debug("bind %s failed: %s", key, e)
                 self.sched.bound.pop(key, None)
@@ -349,7 +348,7 @@ class PodLifecycle:
     def _write_status(self, pod, status):
         md = pod["metadata"]
         try:
-            new = self.store.patch_status(util.GVR_POD, md["namespace"], md["name"], status)
+            new = util.s_status(self.store, util.GVR_POD, md["namespace"], md["name"], status)
         except Exception as e:  # noqa: BLE001 - the pod went away meanwhile
             log.debug("pod status %s/%s: %s", md["namespace"], md["name"], e)
             return None

@@ -1,5 +1,4 @@
 """ReplicaSet controller: keeps spec.replicas active pods and reports replicas/ready/available."""
-import copy
 import logging
 
 from . import util
@@ -16,7 +15,7 @@ def new_pod(owner: dict, owner_kind: str, name: str, extra_labels: dict | None =
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": name, "namespace": owner["metadata"]["namespace"], "labels": labels,
                         "ownerReferences": [util.owner_ref(owner, owner_kind)]},
-           "spec": copy.deepcopy(tmpl.get("spec") or {})}
+           "spec": util.clone(tmpl.get("spec") or {})}
     if tmd.get("annotations"):
         pod["metadata"]["annotations"] = dict(tmd["annotations"])
     return pod
@@ -70,7 +69,7 @@ class ReplicaSetController:
         for _ in range(5):
             name = f"{rs['metadata']['name']}-{util.rand_suffix()}"
             try:
-                pod = self.store.create(util.GVR_POD, new_pod(rs, "ReplicaSet", name))
+                pod = util.s_create(self.store, util.GVR_POD, new_pod(rs, "ReplicaSet", name))
             except Exception as e:  # noqa: BLE001
                 if getattr(e, "code", None) == 409:
                     continue
@@ -116,7 +115,7 @@ class ReplicaSetController:
         if status == (rs.get("status") or {}):
             return
         try:
-            new = self.store.patch_status(util.GVR_RS, rs["metadata"]["namespace"], rs["metadata"]["name"], status)
+            new = util.s_status(self.store, util.GVR_RS, rs["metadata"]["namespace"], rs["metadata"]["name"], status)
         except Exception as e:  # noqa: BLE001
             log.debug("rs status %s: %s", rs["metadata"]["name"], e)
             return

@@ -79,7 +79,7 @@ class StatefulSetController:
             pod["spec"]["hostname"] = name
             pod["spec"]["subdomain"] = sts["spec"]["serviceName"]
         try:
-            out = self.store.create(util.GVR_POD, pod)
+            out = util.s_create(self.store, util.GVR_POD, pod)
         except Exception as e:  # noqa: BLE001
             log.debug("create %s: %s", name, e)
             return None
@@ -115,7 +115,7 @@ class StatefulSetController:
         if status == (sts.get("status") or {}):
             return
         try:
-            out = self.store.patch_status(util.GVR_STS, sts["metadata"]["namespace"], sts["metadata"]["name"], status)
+            out = util.s_status(self.store, util.GVR_STS, sts["metadata"]["namespace"], sts["metadata"]["name"], status)
             self.cache.observe(util.GVR_STS, out)
         except Exception as e:  # noqa: BLE001
             log.debug("sts status: %s", e)

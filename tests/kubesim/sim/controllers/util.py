@@ -1,5 +1,4 @@
 """Small helpers shared by the controllers and the mesh seeding: hashes, names, quantities, pod status."""
-import copy
 import datetime
 import hashlib
 import json
@@ -52,17 +51,26 @@ def template_hash(template: dict, collision_count: int = 0) -> str:
 
 
 def strip_hash(template: dict) -> dict:
-    t = copy.deepcopy(template or {})
-    labels = (t.get("metadata") or {}).get("labels")
-    if labels and HASH_LABEL in labels:
-        del labels[HASH_LABEL]
-        if not labels:
-            del t["metadata"]["labels"]
+    """The template without its pod-template-hash label and null creationTimestamp, for comparisons.
+    Shares everything but the metadata path with the input (no deep copy: this runs on every reconcile)."""
+    t = dict(template or {})
     md = t.get("metadata")
-    if md is not None:
-        md.pop("creationTimestamp", None)
-        if not md:
-            del t["metadata"]
+    if md is None:
+        return t
+    md = dict(md)
+    labels = md.get("labels")
+    if labels and HASH_LABEL in labels:
+        labels = dict(labels)
+        del labels[HASH_LABEL]
+        if labels:
+            md["labels"] = labels
+        else:
+            del md["labels"]
+    md.pop("creationTimestamp", None)
+    if md:
+        t["metadata"] = md
+    else:
+        del t["metadata"]
     return t
 
 
@@ -195,3 +203,39 @@ def pod_active(pod: dict) -> bool:
     md = pod.get("metadata") or {}
     phase = (pod.get("status") or {}).get("phase")
     return not md.get("deletionTimestamp") and phase not in ("Succeeded", "Failed")
+
+
+# --- store writes without needless copies ------------------------------------------------------------------
+# SIM-CORE's store offers *_ref variants that take ownership of the object passed and return the stored object
+# itself. The controllers pass freshly built or copied dicts and treat what they get back as read-only, so the
+# copies of the plain methods (in and out) are pure overhead on every write of a large rollout.
+
+def clone(obj):
+    return json.loads(json.dumps(obj))
+
+
+def s_create(store, gvr, obj: dict) -> dict:
+    f = getattr(store, "create_ref", None)
+    return f(gvr, obj, copy_in=False) if f else store.create(gvr, obj)
+
+
+def s_update(store, gvr, obj: dict) -> dict:
+    f = getattr(store, "update_ref", None)
+    return f(gvr, obj) if f else store.update(gvr, obj)
+
+
+def s_status(store, gvr, ns, name, status: dict) -> dict:
+    """Replaces .status (no resourceVersion check), like store.patch_status."""
+    f = getattr(store, "update_ref", None)
+    if f is None:
+        return store.patch_status(gvr, ns, name, status)
+    md = {"name": name}
+    if ns:
+        md["namespace"] = ns
+    return f(gvr, {"metadata": md, "status": status}, subresource="status", check_rv=False)
+
+
+def s_get(store, gvr, ns, name):
+    """A read-only view of a stored object (no copy when the store offers get_ref)."""
+    f = getattr(store, "get_ref", None)
+    return f(gvr, ns, name) if f else store.get(gvr, ns, name)

@@ -13,6 +13,12 @@ GVR_DEPLOY = ("apps", "v1", "deployments")
 _installed = set()
 
 
+def _get(store, gvr, ns, name):
+    """Read-only lookups: the mutator runs on every pod creation, copies would dominate it."""
+    f = getattr(store, "get_ref", None)
+    return f(gvr, ns, name) if f else store.get(gvr, ns, name)
+
+
 def _env(container, name):
     for e in container.get("env") or []:
         if e.get("name") == name:
@@ -32,7 +38,7 @@ def _arg(container, flag):
 
 def sidecar_init_image(store) -> str:
     """The init image the running osm-injector would use: its flag or env, else its version's default."""
-    d = store.get(GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
+    d = _get(store, GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
     if d:
         for c in d["spec"]["template"]["spec"].get("containers") or []:
             if c.get("name") == "osm-injector":
@@ -46,10 +52,10 @@ def sidecar_init_image(store) -> str:
 
 
 def meshconfig(store):
-    mc = store.get(GVR_MESHCONFIG, catalog.MESH_NAMESPACE, "osm-mesh-config")
+    mc = _get(store, GVR_MESHCONFIG, catalog.MESH_NAMESPACE, "osm-mesh-config")
     if mc is None:
         try:
-            mc = store.get(("config.openservicemesh.io", "v1alpha1", "meshconfigs"), catalog.MESH_NAMESPACE,
+            mc = _get(store, ("config.openservicemesh.io", "v1alpha1", "meshconfigs"), catalog.MESH_NAMESPACE,
                            "osm-mesh-config")
         except Exception:  # noqa: BLE001 - the version may not be served
             mc = None
@@ -115,7 +121,7 @@ def mutate(store, op, pod, old=None) -> None:
     if op != "CREATE":
         return
     ns = (pod.get("metadata") or {}).get("namespace")
-    ns_obj = store.get(GVR_NS, None, ns)
+    ns_obj = _get(store, GVR_NS, None, ns)
     if not should_inject(ns_obj, pod):
         return
     mc = meshconfig(store)
