@@ -393,6 +393,8 @@ def record_update(obj, old, manager, operation, api_version, subresource=None):
     if md.get("managedFields") is None:
         md["managedFields"] = []
     new_paths = field_paths(obj, skip_status=subresource != "status")
+    if subresource == "scale":
+        new_paths = {p for p in new_paths if p[:2] == ("f:spec", "f:replicas")}
     if subresource == "status":
         new_paths = {p for p in new_paths if p and p[0] == "f:status"}
     if old is None:

@@ -821,7 +821,7 @@ class Handler(BaseHTTPRequestHandler):
             cur[parts[-1]] = replicas
             if want_rv:
                 new["metadata"]["resourceVersion"] = want_rv
-            obj = store.update_ref(gvr, new, field_manager=self._manager())
+            obj = store.update_ref(gvr, new, field_manager=self._manager(), manager_subresource="scale")
             return self._ok(200, self._scale_of(info, obj))
 
     # ------------------------------------------------------------------ delete

@@ -380,7 +380,7 @@ class Store:
         return clone(self.update_ref(gvr, clone(obj), subresource, field_manager, dry_run))
 
     def update_ref(self, gvr, obj, subresource=None, field_manager=None, dry_run=False, operation="Update",
-                   check_rv=True):
+                   check_rv=True, manager_subresource=None):
         """Full replace of obj (owned by the caller, will be stored). Returns the stored object."""
         with self.lock:
             view = self.info(gvr)
@@ -405,6 +405,8 @@ class Store:
                     new["status"] = obj["status"]
                 else:
                     new.pop("status", None)
+                if "managedFields" in md:   # server-side apply to /status computed them
+                    new["metadata"]["managedFields"] = md["managedFields"]
                 obj = new
                 md = obj["metadata"]
             else:
@@ -435,7 +437,7 @@ class Store:
             if field_manager:
                 from . import patch as patchmod
                 patchmod.record_update(obj, old, field_manager, operation, info.api_version(),
-                                       subresource=subresource)
+                                       subresource=manager_subresource or subresource)
             md["resourceVersion"] = old["metadata"]["resourceVersion"]
             if obj == old:   # a no-op write changes nothing, not even the resourceVersion
                 return self._present(view, old, gvr[1])
