@@ -132,6 +132,14 @@ class Rollouts(unittest.TestCase):
         self.assertEqual(3, st["updatedReplicas"])
         images = {p["spec"]["containers"][0]["image"] for p in self.get("pods", "-l", "app=db")["items"]}
         self.assertEqual({"busybox:latest"}, images)
+        history = self.k("rollout", "history", "sts/db", check=True).stdout
+        self.assertIn("2 ", history)
+        self.k("rollout", "undo", "sts/db", check=True)
+        self.rollout_ok("sts/db", "90s")
+        sts = self.get("sts", "db")
+        self.assertEqual("nginx:latest", sts["spec"]["template"]["spec"]["containers"][0]["image"])
+        images = {p["spec"]["containers"][0]["image"] for p in self.get("pods", "-l", "app=db")["items"]}
+        self.assertEqual({"nginx:latest"}, images)
 
     def test_statefulset_on_delete_waits_for_deletion(self):
         spec = {"updateStrategy": {"type": "OnDelete"}}

@@ -1,7 +1,7 @@
 """DaemonSet controller: one pod on the single node, RollingUpdate (maxUnavailable/maxSurge) or OnDelete."""
 import logging
 
-from . import util
+from . import revisions, util
 from .replicaset import new_pod
 
 log = logging.getLogger("kubesim.daemonset")
@@ -20,6 +20,7 @@ class DaemonSetController:
         if md.get("deletionTimestamp"):
             return
         rev = util.template_hash(ds["spec"].get("template"))
+        revisions.ensure(self.mgr, ds, "DaemonSet", f"{md['name']}-{rev}", ds["spec"].get("template") or {})
         pods = [p for p in self.cache.owned(util.GVR_POD, md["uid"]) if util.pod_active(p)]
         new = [p for p in pods if (p["metadata"].get("labels") or {}).get(REV_LABEL) == rev]
         old = [p for p in pods if p not in new]

@@ -1,5 +1,6 @@
 """Pod lifecycle on the single node: scheduling (cpu), image pulls, start, readiness, crash loops, events."""
 import logging
+import time
 
 from . import util
 
@@ -32,9 +33,19 @@ class Scheduler:
     def __init__(self, node_cpu: float):
         self.node_cpu = node_cpu
         self.bound = {}          # (ns, name) -> cpu of active pods on the node
+        self.unconfirmed = {}    # (ns, name) -> monotonic time of admission, until the pod is seen stored
 
     def used(self) -> float:
+        # an admitted pod whose creation then failed (invalid, already exists) must not hold cpu forever
+        now = time.monotonic()
+        for key, at in list(self.unconfirmed.items()):
+            if now - at > 10.0:
+                del self.unconfirmed[key]
+                self.bound.pop(key, None)
         return sum(self.bound.values())
+
+    def confirm(self, pod):
+        self.unconfirmed.pop((pod["metadata"].get("namespace"), pod["metadata"].get("name")), None)
 
     def fits(self, cpu: float) -> bool:
         return cpu <= 0 or self.used() + cpu <= self.node_cpu + 1e-9
@@ -46,10 +57,14 @@ class Scheduler:
         key = (pod["metadata"].get("namespace") or "default", pod["metadata"].get("name"))
         cpu = util.pod_cpu_request(pod)
         if spec.get("nodeName"):
+            if key not in self.bound:
+                self.unconfirmed[key] = time.monotonic()
             self.bound[key] = cpu
             return
         if self.fits(cpu):
             spec["nodeName"] = util.NODE_NAME
+            if key not in self.bound:
+                self.unconfirmed[key] = time.monotonic()
             self.bound[key] = cpu
             st = pod.setdefault("status", {})
             st["phase"] = "Pending"
@@ -71,6 +86,7 @@ class PodLifecycle:
     # ------------------------------------------------------------------ events
     def on_event(self, type_, pod, old):
         uid = pod["metadata"]["uid"]
+        self.sched.confirm(pod)
         if type_ == "DELETED":
             st = self.state.pop(uid, None)
             self.sched.release(pod)

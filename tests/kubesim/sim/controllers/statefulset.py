@@ -2,7 +2,7 @@
 status currentRevision/updateRevision/updatedReplicas as `kubectl rollout status` reads them."""
 import logging
 
-from . import util
+from . import revisions, util
 from .replicaset import new_pod
 
 log = logging.getLogger("kubesim.statefulset")
@@ -31,6 +31,7 @@ class StatefulSetController:
         spec = sts["spec"]
         replicas = spec.get("replicas", 1)
         update_rev = f"{name}-{util.template_hash(spec.get('template'))}"
+        revisions.ensure(self.mgr, sts, "StatefulSet", update_rev, spec.get("template") or {})
         old = sts.get("status") or {}
         current_rev = old.get("currentRevision") or update_rev
         pods = {_ordinal(p, name): p for p in self.cache.owned(util.GVR_POD, md["uid"]) if util.pod_active(p)}
