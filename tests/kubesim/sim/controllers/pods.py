@@ -56,6 +56,7 @@ class Scheduler:
         spec = pod.setdefault("spec", {})
         key = (pod["metadata"].get("namespace") or "default", pod["metadata"].get("name"))
         cpu = util.pod_cpu_request(pod)
+        pod.setdefault("status", {})["qosClass"] = util.qos_class(spec)
         if spec.get("nodeName"):
             if key not in self.bound:
                 self.unconfirmed[key] = time.monotonic()
