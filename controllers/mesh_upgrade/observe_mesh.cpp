@@ -269,16 +269,27 @@ void observe_crds(Context& ctx, Observed& o, View& v) {
       return;
     }
     if (rs.state == Rollout::Progressing) {
-      if (auto p = control_plane_pod_problem(ctx, v, true); p && p->reason == "FatalInvalidCLIParameters") o.failure = p;
+      v.waiting = "osm-bootstrap: " + rs.message;
+      if (auto p = control_plane_pod_problem(ctx, v, true)) {
+        if (p->reason == "FatalInvalidCLIParameters") {
+          o.failure = p;
+          return;
+        }
+        v.stuck = p;
+        v.waiting = p->message;
+      }
     }
   }
   check_crds(ctx, o, v);
+  if (v.waiting.empty() && !o.crds_established) v.waiting = "CRDs not yet established: " + v.crds_missing;
   const auto started = step_started(v.status, kStepCRDs);
-  if (started && !o.crds_established) {
+  if (started && (!o.crds_established || o.bootstrap_rollout != Rollout::Complete)) {
     const auto deadline = *started + v.spec.control_plane_timeout;
     if (ctx.clock.wall() >= deadline) {
-      o.failure = Problem{"CRDsNotEstablished", "timed out after " + std::to_string(v.spec.control_plane_timeout.count()) +
-                                                    "s waiting for CRDs to be established: " + v.crds_missing};
+      const std::string timed_out = "timed out after " + std::to_string(v.spec.control_plane_timeout.count()) + "s: ";
+      o.failure = v.stuck ? Problem{v.stuck->reason, timed_out + v.stuck->message}
+                          : Problem{o.crds_established ? "ControlPlaneRolloutFailed" : "CRDsNotEstablished",
+                                    timed_out + v.waiting};
     } else {
       v.deadline = deadline;
     }
@@ -316,18 +327,24 @@ void observe_control_plane(Context& ctx, Observed& o, View& v) {
   }
   o.control_plane_to_patch = static_cast<int>(v.control_plane_to_patch.size());
   o.control_plane_rollout = any_progressing ? Rollout::Progressing : Rollout::Complete;
+  v.waiting = waiting;
   if (any_progressing) {
-    if (auto p = control_plane_pod_problem(ctx, v, true); p && p->reason == "FatalInvalidCLIParameters") {
-      o.failure = p;
-      return;
+    if (auto p = control_plane_pod_problem(ctx, v, true)) {
+      if (p->reason == "FatalInvalidCLIParameters") {
+        o.failure = p;
+        return;
+      }
+      v.stuck = p;
+      v.waiting = p->message;
     }
     const auto started = step_started(v.status, kStepControlPlane);
     if (started) {
       const auto deadline = *started + v.spec.control_plane_timeout;
       if (ctx.clock.wall() >= deadline) {
-        o.failure = Problem{"ControlPlaneRolloutFailed", "timed out after " +
-                                                             std::to_string(v.spec.control_plane_timeout.count()) +
-                                                             "s waiting for the control plane: " + waiting};
+        const std::string timed_out = "timed out after " + std::to_string(v.spec.control_plane_timeout.count()) +
+                                      "s waiting for the control plane: ";
+        o.failure = v.stuck ? Problem{v.stuck->reason, timed_out + v.stuck->message}
+                            : Problem{"ControlPlaneRolloutFailed", timed_out + waiting};
         return;
       }
       v.deadline = deadline;

@@ -13,12 +13,29 @@ namespace {
 
 constexpr std::chrono::seconds kForbiddenRetry{30};
 
-void write_status(Context& ctx, const View& v, json status) {
+void put_status(Context& ctx, const View& v, json status) {
   status["observedGeneration"] = v.generation;
   if (!status_changed(*v.object, status)) return;
   json body = *v.object;
   body["status"] = std::move(status);
   ctx.api.update_status(v.ref, body);  // carries resourceVersion: a stale view loses with 409 and is retried
+}
+
+// Counts and messages that move with every pod: written at a bounded rate, never lost (a requeue follows).
+bool progress_only(const json& before, const json& after) {
+  auto strip = [](json s) {
+    for (const char* key : {"workloads", "progress", "message"}) s.erase(key);
+    if (s.contains("steps")) {
+      for (auto& step : s["steps"]) step.erase("message");
+    }
+    if (s.contains("conditions")) {
+      for (auto& c : s["conditions"]) {
+        if (c.value("status", "") == "Unknown" || c.value("type", "") == "Reconciling") c.erase("message");
+      }
+    }
+    return s;
+  };
+  return strip(before) == strip(after);
 }
 
 // The API refused us: say which verb on which resource, so the missing RBAC rule is plain.
@@ -55,19 +72,39 @@ kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
     const Problem p = forbidden(e);
     log.error("forbidden", {{"error", kubert::describe(e)}});
     stalled(ctx_, obs.view, parse_phase(obs.view.status.value("phase", "")).value_or(Phase::Pending), p);
-    write_status(ctx_, obs.view, obs.view.status);
+    put_status(ctx_, obs.view, obs.view.status);
     return {std::chrono::duration_cast<std::chrono::milliseconds>(kForbiddenRetry)};
   } catch (const kubert::TerminalError& e) {
     // A bad manifest or spec found while acting: Stalled, not retried until the spec changes.
     obs.view.status["attempt"]["endedGeneration"] = obs.view.generation;
     obs.view.status["completedAt"] = kubert::rfc3339(ctx_.clock.wall());
     stalled(ctx_, obs.view, Phase::Failed, {e.reason(), e.what()});
-    write_status(ctx_, obs.view, obs.view.status);
+    put_status(ctx_, obs.view, obs.view.status);
     return {};
   }
   if (result.object_written || obs.facts.deleting) return {};
-  write_status(ctx_, obs.view, obs.view.status);
+  auto later = write_status(obs.view, key);
+  if (later && (!result.requeue_after || *later < *result.requeue_after)) result.requeue_after = later;
   return {result.requeue_after};
+}
+
+std::optional<std::chrono::milliseconds> MeshUpgradeReconciler::write_status(const View& v, const kubert::ObjectKey& key) {
+  json status = v.status;
+  status["observedGeneration"] = v.generation;
+  if (!status_changed(*v.object, status)) return std::nullopt;
+  const auto now = ctx_.clock.steady();
+  {
+    std::lock_guard lock(mu_);
+    auto it = last_write_.find(key.str());
+    if (it != last_write_.end() && now - it->second < progress_interval_ &&
+        progress_only(v.object->value("status", json::object()), status)) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(progress_interval_ - (now - it->second));
+    }
+  }
+  put_status(ctx_, v, std::move(status));
+  std::lock_guard lock(mu_);
+  last_write_[key.str()] = now;
+  return std::nullopt;
 }
 
 }  // namespace meshupgrade

@@ -75,6 +75,8 @@ struct View {
   std::optional<std::chrono::system_clock::time_point> deadline;  // the earliest timeout in hand
   std::string pull_check_pod;
   std::string crds_missing;                         // for messages
+  std::string waiting;                              // what the step in hand waits for, for a person
+  std::optional<Problem> stuck;                     // a cause that may clear (Insufficient cpu); the reason on timeout
 };
 
 }  // namespace meshupgrade

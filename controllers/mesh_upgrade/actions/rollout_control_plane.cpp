@@ -36,7 +36,7 @@ ActResult act_control_plane(Context& ctx, const Decision& d, Observation& obs) {
       start_step(ctx, v, kStepControlPlane, "rolling out osm-controller and osm-injector " + v.target_version);
       return {};
     case Action::AwaitControlPlane:
-      start_step(ctx, v, kStepControlPlane, "waiting for the control plane to roll out");
+      start_step(ctx, v, kStepControlPlane, "waiting: " + v.waiting);
       return wait_for_deadline(ctx, v);
     case Action::ApplyMeshConfigPatch:
       ctx.api.patch({kMeshConfigs, v.spec.osm_namespace, std::string(kMeshConfigName)}, kubert::PatchType::Merge,

@@ -48,10 +48,7 @@ ActResult act_update_crds(Context& ctx, const Decision& d, Observation& obs) {
       start_step(ctx, v, kStepCRDs, "osm-bootstrap moves to " + v.target_version + " and brings its CRDs");
       return {};
     case Action::AwaitCrds:
-      start_step(ctx, v, kStepCRDs,
-                 obs.facts.bootstrap_rollout != Rollout::Complete
-                     ? "waiting for osm-bootstrap " + v.target_version + " to roll out"
-                     : "waiting for CRDs to be established: " + v.crds_missing);
+      start_step(ctx, v, kStepCRDs, "waiting: " + v.waiting);
       return wait_for_deadline(ctx, v);
     case Action::FinishCrds:
       finish_step(ctx, v, kStepCRDs, "Succeeded", "CRDsUpdated",
