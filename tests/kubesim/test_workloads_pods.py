@@ -112,6 +112,20 @@ class PodLifecycle(unittest.TestCase):
         cp = self.k("wait", "--for=condition=Ready", "pod/lazy", "--timeout=2s")
         self.assertNotEqual(0, cp.returncode)
 
+    def test_run_to_completion_pods_succeed_or_fail(self):
+        for name, image in (("probe-ok", "flomesh/osm-edge-controller:1.3.9"), ("probe-crash", "nginx:1-crashloop")):
+            self.k("apply", "-f", "-", check=True, input=json.dumps({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "probe", "image": image,
+                                                                    "command": ["true"]}]}}))
+        simtest.wait_for(lambda: (self.get("pod", "probe-ok") or {}).get("status", {}).get("phase") == "Succeeded",
+                         30, what="Succeeded")
+        simtest.wait_for(lambda: (self.get("pod", "probe-crash") or {}).get("status", {}).get("phase") == "Failed",
+                         30, what="Failed")
+        term = self.get("pod", "probe-ok")["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((0, "Completed"), (term["exitCode"], term["reason"]))
+        self.assertIn("Completed", self.k("get", "pod", "probe-ok", check=True).stdout)
+
 
 if __name__ == "__main__":
     unittest.main()

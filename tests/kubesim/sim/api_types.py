@@ -1,4 +1,5 @@
 """Built-in kinds: the resource registry, defaulting, minimal validation and Table columns of built-ins."""
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -399,9 +400,83 @@ def validate_builtin(info: ResourceInfo, obj: dict) -> list:
             labels = _g(obj, "spec", "template", "metadata", "labels", default={}) or {}
             if not parse_label_selector(sel)(labels):
                 causes.append({"reason": "FieldValueInvalid", "field": "spec.template.metadata.labels",
-                               "message": f"Invalid value: {labels!r}: `selector` does not match template `labels`"})
+                               "message": f"Invalid value: {_show(labels)}: "
+                                          "`selector` does not match template `labels`"})
         r = _g(obj, "spec", "replicas")
         if isinstance(r, int) and r < 0:
             causes.append({"reason": "FieldValueInvalid", "field": "spec.replicas",
                            "message": f"Invalid value: {r}: must be greater than or equal to 0"})
     return causes
+
+
+# ---------------------------------------------------------------- metadata and immutability (all kinds)
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_PATH_SEGMENT_KINDS = {"roles", "rolebindings", "clusterroles", "clusterrolebindings"}
+
+
+def validate_metadata(info: ResourceInfo, obj: dict) -> list:
+    md = obj.get("metadata") or {}
+    name = md.get("name") or ""
+    causes = []
+    if name:
+        if info.plural in _PATH_SEGMENT_KINDS and info.group == "rbac.authorization.k8s.io":
+            ok = name not in (".", "..") and "/" not in name and "%" not in name
+            msg = 'may not contain "/" or "%"'
+        elif info.gr == ("", "namespaces"):
+            ok = len(name) <= 63 and bool(_LABEL.match(name))
+            msg = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+                   "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+                   "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+        else:
+            ok = len(name) <= 253 and bool(_SUBDOMAIN.match(name))
+            msg = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                   "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+                   "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+        if not ok:
+            causes.append({"reason": "FieldValueInvalid", "field": "metadata.name",
+                           "message": f'Invalid value: "{name}": {msg}'})
+    for k, v in (md.get("labels") or {}).items():
+        prefix, _, key = k.rpartition("/")
+        if not key or len(key) > 63 or not _QUALIFIED.match(key) or (prefix and not _SUBDOMAIN.match(prefix)):
+            causes.append({"reason": "FieldValueInvalid", "field": "metadata.labels",
+                           "message": f'Invalid value: "{k}": name part must consist of alphanumeric characters, '
+                                      "'-', '_' or '.', and must start and end with an alphanumeric character"})
+        if not isinstance(v, str) or len(v) > 63 or not _LABEL_VALUE.match(v):
+            causes.append({"reason": "FieldValueInvalid", "field": "metadata.labels",
+                           "message": f'Invalid value: "{v}": a valid label must be an empty string or consist of '
+                                      "alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                                      "alphanumeric character"})
+    return causes
+
+
+def validate_update(info: ResourceInfo, obj: dict, old: dict) -> list:
+    """Fields the real API server refuses to change."""
+    causes = []
+    gr = info.gr
+
+    def immutable(path, new_v, old_v):
+        if new_v != old_v:
+            causes.append({"reason": "FieldValueInvalid", "field": path,
+                           "message": f"Invalid value: {_show(new_v)}: field is immutable"})
+    if gr in (("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets")):
+        immutable("spec.selector", _g(obj, "spec", "selector"), _g(old, "spec", "selector"))
+    if gr == ("", "services") and _g(old, "spec", "clusterIP") and _g(obj, "spec", "clusterIP") not in (None, ""):
+        immutable("spec.clusterIP", _g(obj, "spec", "clusterIP"), _g(old, "spec", "clusterIP"))
+    if gr in (("", "configmaps"), ("", "secrets")) and old.get("immutable"):
+        for f in ("data", "binaryData", "stringData"):
+            if obj.get(f) != old.get(f) and f != "stringData":
+                causes.append({"reason": "FieldValueForbidden", "field": f,
+                               "message": "Forbidden: field is immutable when `immutable` is set"})
+        if obj.get("immutable") is not True:
+            causes.append({"reason": "FieldValueForbidden", "field": "immutable",
+                           "message": "Forbidden: field is immutable when `immutable` is set"})
+    return causes
+
+
+def _show(v):
+    import json
+    return json.dumps(v, separators=(",", ":")) if not isinstance(v, str) else f'"{v}"'

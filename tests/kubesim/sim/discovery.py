@@ -35,7 +35,7 @@ def _groups(store):
                 vs.append(v)
     for g, vs in groups.items():
         pref = None
-        for info in store.resources.values():
+        for info in list(store.resources.values()):
             if info.group == g and info.crd:
                 pref = _preferred(info.versions)
         if pref:

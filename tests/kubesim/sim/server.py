@@ -471,7 +471,7 @@ class Handler(BaseHTTPRequestHandler):
         store = self.api.store
         av = obj.get("apiVersion", "")
         g, _, v = av.rpartition("/")
-        for info in store.resources.values():
+        for info in list(store.resources.values()):
             if info.group == g and info.kind == obj.get("kind") and v in info.versions:
                 return (info, v)
         return (None, v)

@@ -249,6 +249,9 @@ class Store:
             causes += crd.validate(info, obj, old)
         else:
             causes += api_types.validate_builtin(info, obj)
+        causes += api_types.validate_metadata(info, obj)
+        if old is not None:
+            causes += api_types.validate_update(info, obj, old)
         for fn in self._validators.get(info.gr, ()):
             causes += fn(op, obj, old) or []
         md = obj["metadata"]

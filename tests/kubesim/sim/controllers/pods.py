@@ -186,6 +186,15 @@ class PodLifecycle:
             if "FatalInvalidCLIParameters" in line:
                 self._event(pod, "FatalInvalidCLIParameters", "Error validating CLI parameters", "Warning",
                             component=name)
+        policy = spec.get("restartPolicy", "Always")
+        if policy != "Always" and not bad_main and (crashing and policy == "Never" or not crashing):
+            # run-to-completion pods (e.g. an image-pull probe): they exit once started, 1 if they crash
+            st["stage"] = "running"
+            self._after(pod, max(0.0, self.ready_delay), lambda p: self._complete(p, failed=bool(crashing)))
+            if self.ready_delay > 0:
+                st["ready"] = False
+                self._write_status(pod, self._status(pod, ts))
+            return
         st["stage"] = "running"
         st["ready"] = self.ready_delay <= 0  # healthy containers pass their readiness probe
         if crashing:
@@ -200,6 +209,27 @@ class PodLifecycle:
                 self.mgr.pod_ready(pod)
         else:
             self._after(pod, self.ready_delay, self._become_ready)
+
+    def _complete(self, pod, failed: bool):
+        """Terminal phase of a restartPolicy Never/OnFailure pod: containers exited (0, or 1 when crashing)."""
+        ts = util.now()
+        st = self.state[pod["metadata"]["uid"]]
+        st["stage"] = "done"
+        status = util.running_pod_status(pod, ts, False, (pod.get("status") or {}).get("startTime") or ts)
+        crashing = st.get("crashing", {})
+        for cs in status["containerStatuses"]:
+            bad = failed and cs["name"] in crashing
+            cs.update(started=False, ready=False, state={"terminated": {
+                "exitCode": 1 if bad else 0, "reason": "Error" if bad else "Completed",
+                "startedAt": status["startTime"], "finishedAt": ts, "containerID": cs["containerID"]}})
+        status["phase"] = "Failed" if failed else "Succeeded"
+        for c in status["conditions"]:
+            if c["type"] in ("Ready", "ContainersReady"):
+                c.update(status="False", reason="PodFailed" if failed else "PodCompleted", lastTransitionTime=ts)
+                c.pop("message", None)
+        self._write_status(pod, status)
+        self.sched.release(pod)
+        self.mgr.soon(self.retry_pending)
 
     def _status(self, pod, ts) -> dict:
         """Status of a started pod: healthy containers running (ready once their delay passed), others waiting."""
