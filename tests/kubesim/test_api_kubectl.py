@@ -420,6 +420,22 @@ class KubectlTest(unittest.TestCase):
         cp = self.k("create", "configmap", "x", "-n", "no-such-ns", ok=False)
         self.assertIn('namespaces "no-such-ns" not found', cp.stderr)
 
+    def test_names_labels_and_immutable_fields_are_validated(self):
+        ns = self.new_ns("validation")
+        cp = self.k("create", "configmap", "Upper", "-n", ns, ok=False)
+        self.assertIn('metadata.name: Invalid value: "Upper"', cp.stderr)
+        self.k("apply", "-n", ns, "-f", "-", input=DEPLOY.format(name="imm", image="nginx:1.25"))
+        cp = self.k("patch", "deploy", "imm", "-n", ns, "--type=merge", "-p",
+                    '{"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}}}}}',
+                    ok=False)
+        self.assertIn("spec.selector: Invalid value", cp.stderr)
+        self.assertIn("field is immutable", cp.stderr)
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "frozen", "namespace": ns},
+              "data": {"a": "1"}, "immutable": True}
+        self.k("create", "-f", "-", input=json.dumps(cm))
+        cp = self.k("patch", "cm", "frozen", "-n", ns, "--type=merge", "-p", '{"data":{"a":"2"}}', ok=False)
+        self.assertIn("field is immutable when `immutable` is set", cp.stderr)
+
     def test_leases_and_stats(self):
         ns = self.new_ns("leases")
         lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leader", "namespace": ns},
