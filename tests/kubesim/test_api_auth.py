@@ -48,6 +48,8 @@ class RbacTest(unittest.TestCase):
         self.k("create", "clusterrole", "ns-reader", "--verb=get,list", "--resource=namespaces")
         self.k("create", "clusterrolebinding", "bot-ns", "--clusterrole=ns-reader", "--serviceaccount=team:bot")
         self.assertIn("team", self.k(*as_bot, "get", "namespaces").stdout)
+        listing = self.k(*as_bot, "auth", "can-i", "--list", "-n", "team").stdout
+        self.assertRegex(listing, r"configmaps\s+\[\]\s+\[\]\s+\[get list watch\]")
         # the admin certificate stays all-powerful
         self.assertEqual(self.k("auth", "can-i", "*", "*").stdout.strip(), "yes")
 

@@ -125,6 +125,29 @@ def allowed(store, user, attrs) -> bool:
     return False
 
 
+def rules_for(store, user, ns):
+    """(resourceRules, nonResourceRules) the user holds in ns, for SelfSubjectRulesReview."""
+    res, nonres = [], []
+    bindings = [(b, None) for b in store.list_refs(("rbac.authorization.k8s.io", "v1", "clusterrolebindings"))[0]]
+    if ns:
+        bindings += [(b, ns) for b in store.list_refs(("rbac.authorization.k8s.io", "v1", "rolebindings"), ns)[0]]
+    for b, bns in bindings:
+        if not any(_subject_matches(s, user) for s in b.get("subjects") or []):
+            continue
+        for r in _role_rules(store, b.get("roleRef", {}), bns):
+            if r.get("nonResourceURLs"):
+                nonres.append({"verbs": r.get("verbs") or [], "nonResourceURLs": r["nonResourceURLs"]})
+            else:
+                out = {"verbs": r.get("verbs") or [], "apiGroups": r.get("apiGroups") or [],
+                       "resources": r.get("resources") or []}
+                if r.get("resourceNames"):
+                    out["resourceNames"] = r["resourceNames"]
+                res.append(out)
+    res.append({"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
+                "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]})
+    return res, nonres
+
+
 def forbidden(user, attrs) -> ApiException:
     gr = attrs["resource"] + (f".{attrs['group']}" if attrs.get("group") else "")
     res = attrs["resource"] + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")

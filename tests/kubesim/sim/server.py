@@ -873,9 +873,12 @@ class Handler(BaseHTTPRequestHandler):
             out["status"] = {"userInfo": {"username": user["username"], "groups": user["groups"]}}
             return self._ok(201, out)
         if req.resource == "selfsubjectrulesreviews":
-            out["status"] = {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
-                             if user.get("admin") or not self.api.rbac else [],
-                             "nonResourceRules": [], "incomplete": not user.get("admin") and self.api.rbac}
+            if user.get("admin") or not self.api.rbac:
+                rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
+                nonres = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
+            else:
+                rules, nonres = rbac.rules_for(store, user, spec.get("namespace"))
+            out["status"] = {"resourceRules": rules, "nonResourceRules": nonres, "incomplete": False}
             return self._ok(201, out)
         subject = user
         if req.resource == "subjectaccessreviews":
@@ -908,12 +911,35 @@ class Handler(BaseHTTPRequestHandler):
             c = containers[0]
         if c not in containers + inits:
             raise ApiException(400, "BadRequest", f"container {c} is not valid for pod {md['name']}")
-        text = self.api.store.pod_logs.get((md.get("namespace"), md["name"], c), "")
+        key = (md.get("namespace"), md["name"], c)
+        store = self.api.store
+        text = store.pod_logs.get(key, "")
         tail = self.q.get("tailLines")
         if tail:
             lines = text.splitlines(True)
             text = "".join(lines[-int(tail):]) if int(tail) > 0 else ""
-        self._send(200, text.encode(), "text/plain")
+        if self.q.get("follow") not in ("true", "1"):
+            self._send(200, text.encode(), "text/plain")
+            return 200
+        # follow: stream what is appended until the pod goes away (or the client leaves)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = len(store.pod_logs.get(key, ""))
+        if text:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(text.encode()), text.encode()))
+        uid = md.get("uid")
+        while not self.api.stopping.wait(0.25):
+            cur = store.pod_logs.get(key, "")
+            if len(cur) > sent:
+                data = cur[sent:].encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                sent = len(cur)
+            live = store.get_ref(("", "v1", "pods"), md.get("namespace"), md["name"])
+            if live is None or live["metadata"].get("uid") != uid:
+                break
+        self.wfile.write(b"0\r\n\r\n")
         return 200
 
 
