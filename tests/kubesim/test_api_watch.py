@@ -94,8 +94,13 @@ class WatchTest(unittest.TestCase):
         ns = self.ns("gone")
         rv = self.rv(ns)
         self.cm(ns, "x")
+        self.cm(ns, "y")
+        _, page, _ = self.sim.request("GET", f"/api/v1/namespaces/{ns}/configmaps?limit=1")
         status, _, _ = self.sim.request("POST", "/kubesim/compact")
         self.assertEqual(status, 200)
+        status, body, _ = self.sim.request(
+            "GET", f"/api/v1/namespaces/{ns}/configmaps?limit=1&continue={page['metadata']['continue']}")
+        self.assertEqual((status, body["reason"]), (410, "Expired"))
         conn, resp = self.sim.stream(f"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion={rv}")
         try:
             evs = self.events(resp, 1)

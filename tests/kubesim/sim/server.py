@@ -534,6 +534,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiException(400, "BadRequest", "continue key is not valid")
             items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start]
             rv = tok.get("rv", rv)
+            if rv < getattr(store, "_compacted_all", 0):
+                raise ApiException(410, "Expired", "The provided continue parameter is too old to display a "
+                                                   "consistent list result. You can start a new list without the "
+                                                   "continue parameter.")
         limit = int(self.q.get("limit") or 0)
         cont, remaining = None, None
         if limit and len(items) > limit:
@@ -836,7 +840,8 @@ class Handler(BaseHTTPRequestHandler):
                                opts.get("preconditions"), dry)
         still = store.get_ref(self._gvr(req), req.namespace, req.name)
         if still is not None or info.gr in (("", "pods"), ("", "namespaces")):
-            return self._ok(202 if still is not None and info.gr != ("", "namespaces") else 200, obj)
+            # 202 when a foreground deletion is still waiting for dependents, like the real server
+            return self._ok(202 if still is not None and prop == "Foreground" else 200, obj)
         md = obj["metadata"]
         return self._ok(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "details": {"name": md["name"], "group": info.group, "kind": info.plural,
