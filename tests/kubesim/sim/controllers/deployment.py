@@ -284,7 +284,8 @@ class DeploymentController:
         if available >= min_avail:
             set_cond("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
         else:
-            set_cond("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+            set_cond("Available", "False", "MinimumReplicasUnavailable",
+                     "Deployment does not have minimum availability.")
         deadline = spec.get("progressDeadlineSeconds")
         rs_name = new_rs["metadata"]["name"] if new_rs else ""
         complete = new_rs is not None and updated == replicas and available == replicas and total == replicas \

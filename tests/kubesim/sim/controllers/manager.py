@@ -44,8 +44,8 @@ class Manager:
                 self.cache.observe(gvr, obj)
         for pod in self.cache.all(util.GVR_POD):
             if pod["spec"].get("nodeName") and util.pod_active(pod):
-                self.scheduler.bound[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = \
-                    util.pod_cpu_request(pod)
+                self.scheduler.account((pod["metadata"]["namespace"], pod["metadata"]["name"]),
+                                       util.pod_cpu_request(pod))
         try:
             # read-only references when the store offers them: we never change what we are given
             self.store.subscribe(self.on_event, copy=False)

@@ -1,5 +1,6 @@
 """Pod lifecycle on the single node: scheduling (cpu), image pulls, start, readiness, crash loops, events."""
 import logging
+import threading
 import time
 
 from . import util
@@ -28,14 +29,16 @@ def _ref(image: str) -> str:
 
 
 class Scheduler:
-    """Binds pods to the node at admission when their cpu requests fit; tracks the cpu in use."""
+    """Binds pods to the node at admission when their cpu requests fit; tracks the cpu in use.
+    Admission runs on API request threads, the rest on the dispatcher: every method takes the lock."""
 
     def __init__(self, node_cpu: float):
         self.node_cpu = node_cpu
+        self.lock = threading.Lock()
         self.bound = {}          # (ns, name) -> cpu of active pods on the node
         self.unconfirmed = {}    # (ns, name) -> monotonic time of admission, until the pod is seen stored
 
-    def used(self) -> float:
+    def _used(self) -> float:
         # an admitted pod whose creation then failed (invalid, already exists) must not hold cpu forever
         now = time.monotonic()
         for key, at in list(self.unconfirmed.items()):
@@ -44,11 +47,23 @@ class Scheduler:
                 self.bound.pop(key, None)
         return sum(self.bound.values())
 
-    def confirm(self, pod):
-        self.unconfirmed.pop((pod["metadata"].get("namespace"), pod["metadata"].get("name")), None)
+    def _fits(self, cpu: float) -> bool:
+        return cpu <= 0 or self._used() + cpu <= self.node_cpu + 1e-9
 
-    def fits(self, cpu: float) -> bool:
-        return cpu <= 0 or self.used() + cpu <= self.node_cpu + 1e-9
+    def reserve_if_fits(self, key, cpu: float) -> bool:
+        with self.lock:
+            if not self._fits(cpu):
+                return False
+            self.bound[key] = cpu
+            return True
+
+    def account(self, key, cpu: float) -> None:
+        with self.lock:
+            self.bound[key] = cpu
+
+    def confirm(self, pod):
+        with self.lock:
+            self.unconfirmed.pop((pod["metadata"].get("namespace"), pod["metadata"].get("name")), None)
 
     def admit(self, op, pod, old=None):
         if op != "CREATE":
@@ -57,22 +72,21 @@ class Scheduler:
         key = (pod["metadata"].get("namespace") or "default", pod["metadata"].get("name"))
         cpu = util.pod_cpu_request(pod)
         pod.setdefault("status", {})["qosClass"] = util.qos_class(spec)
-        if spec.get("nodeName"):
+        with self.lock:
+            if not spec.get("nodeName") and not self._fits(cpu):
+                return  # stays unscheduled: the lifecycle reports FailedScheduling
             if key not in self.bound:
                 self.unconfirmed[key] = time.monotonic()
             self.bound[key] = cpu
-            return
-        if self.fits(cpu):
+        if not spec.get("nodeName"):
             spec["nodeName"] = util.NODE_NAME
-            if key not in self.bound:
-                self.unconfirmed[key] = time.monotonic()
-            self.bound[key] = cpu
-            st = pod.setdefault("status", {})
+            st = pod["status"]
             st["phase"] = "Pending"
             st["conditions"] = [util.cond("PodScheduled", "True", util.now())]
 
     def release(self, pod):
-        self.bound.pop((pod["metadata"].get("namespace"), pod["metadata"].get("name")), None)
+        with self.lock:
+            self.bound.pop((pod["metadata"].get("namespace"), pod["metadata"].get("name")), None)
 
 
 class PodLifecycle:
@@ -104,7 +118,7 @@ class PodLifecycle:
         if spec.get("nodeName") and status.get("phase") in ("Running", "Succeeded", "Failed"):
             # seeded or already handled (e.g. the simulator restarted with this pod): only account for it
             self.state[uid] = {"stage": "running", "restarts": 0, "token": 0}
-            self.sched.bound[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = util.pod_cpu_request(pod)
+            self.sched.account((pod["metadata"]["namespace"], pod["metadata"]["name"]), util.pod_cpu_request(pod))
             return
         if not spec.get("nodeName"):
             self.state[uid] = {"stage": "unschedulable", "restarts": 0, "token": 0}
@@ -133,18 +147,17 @@ class PodLifecycle:
                 self.pending.remove(uid)
                 continue
             cpu = util.pod_cpu_request(pod)
-            if not self.sched.fits(cpu):
+            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+            if not self.sched.reserve_if_fits(key, cpu):
                 continue
             self.pending.remove(uid)
-            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
-            self.sched.bound[key] = cpu
             new = util.clone(pod)
             new["spec"]["nodeName"] = util.NODE_NAME
             try:
                 new = util.s_update(self.store, util.GVR_POD, new)
             except Exception as e:  # noqa: BLE001 - gone or conflicting: the next event retries
                 log.debug("bind %s failed: %s", key, e)
-                self.sched.bound.pop(key, None)
+                self.sched.release(new)
                 continue
             self.mgr.cache.observe(util.GVR_POD, new)
             self.state[uid] = {"stage": "starting", "restarts": 0, "token": 0}
@@ -336,7 +349,13 @@ class PodLifecycle:
             return
         image = c.get("image", "")
         name = c["name"]
-        self._event(pod, "Pulled", f'Container image "{image}" already present on machine', component="kubelet")
+        if c.get("imagePullPolicy") == "Always":
+            self._event(pod, "Pulling", f'Pulling image "{image}"', component="kubelet")
+            self._event(pod, "Pulled", f'Successfully pulled image "{image}" in 412ms (412ms including waiting). '
+                                       f'Image size: 52428800 bytes.', component="kubelet")
+        else:
+            self._event(pod, "Pulled", f'Container image "{image}" already present on machine',
+                        component="kubelet")
         self._event(pod, "Created", f"Created container: {name}", component="kubelet")
         self._event(pod, "Started", f"Started container {name}", component="kubelet")
 

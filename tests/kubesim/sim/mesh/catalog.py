@@ -65,7 +65,8 @@ def images(version: str) -> dict:
 
 def _known_images() -> set:
     known = {CURL_IMAGE, "docker.io/" + CURL_IMAGE, "busybox", "busybox:latest", "nginx", "nginx:latest",
-             "jaegertracing/all-in-one", "jaegertracing/all-in-one:latest", "registry.k8s.io/pause:3.10", "kubesim/demo-app:1.0"}
+             "jaegertracing/all-in-one", "jaegertracing/all-in-one:latest", "registry.k8s.io/pause:3.10",
+             "kubesim/demo-app:1.0"}  # the last: the app container of the seeded meshed workloads
     for v in VERSIONS:
         known.update(images(v).values())
         known.update(RELEASES[v]["addon_images"])
