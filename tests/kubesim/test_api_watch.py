@@ -96,6 +96,7 @@ class WatchTest(unittest.TestCase):
         self.cm(ns, "x")
         self.cm(ns, "y")
         _, page, _ = self.sim.request("GET", f"/api/v1/namespaces/{ns}/configmaps?limit=1")
+        self.cm(ns, "z")   # history moves past the list's resourceVersion, then is compacted
         status, _, _ = self.sim.request("POST", "/kubesim/compact")
         self.assertEqual(status, 200)
         status, body, _ = self.sim.request(
