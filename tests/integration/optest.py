@@ -143,3 +143,12 @@ def meshupgrade(name="osm-upgrade", target="v1.3.9", ns="osm-system", **spec):
             "metadata": {"name": name, "namespace": ns},
             "spec": dict({"targetVersion": target}, **spec)}
     return json.dumps(body)
+
+
+def reconcile_count(op, controller="meshupgrade"):
+    """controller_runtime_reconcile_total summed over results, from the operator's /metrics."""
+    total = 0.0
+    for line in op.metrics().splitlines():
+        if line.startswith("controller_runtime_reconcile_total{") and f'controller="{controller}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total

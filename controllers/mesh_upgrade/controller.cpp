@@ -1,0 +1,123 @@
+// Wiring: which informers feed the reconciler, and which events requeue which MeshUpgrades.
+#include "controllers/mesh_upgrade/controller.h"
+
+#include <nlohmann/json.hpp>
+
+#include "controllers/mesh_upgrade/catalog.h"
+#include "controllers/mesh_upgrade/context.h"
+#include "controllers/mesh_upgrade/names.h"
+#include "controllers/mesh_upgrade/phase.h"
+#include "controllers/mesh_upgrade/reconciler.h"
+#include "controllers/mesh_upgrade/transforms.h"
+
+namespace meshupgrade {
+
+struct MeshUpgradeController::Impl {
+  kubert::KubeApi& api;
+  const kubert::Clock& clock;
+  kubert::Logger log;
+  ControllerOptions opts;
+  kubert::WorkQueue queue;
+  Catalog catalog = Catalog::builtin();
+  Expectations expectations;
+  EventRecorder events;
+  std::vector<std::unique_ptr<kubert::Informer>> informers;
+  const kubert::Informer* mesh_config_informer = nullptr;  // optional: a cluster without osm-edge has no such CRD
+  std::unique_ptr<MeshUpgradeReconciler> reconciler;
+  std::unique_ptr<kubert::Controller> controller;
+
+  Impl(kubert::KubeApi& a, const kubert::Clock& c, kubert::Logger l, kubert::WorkQueueMetrics* qm, ControllerOptions o)
+      : api(a), clock(c), log(std::move(l)), opts(std::move(o)), queue("meshupgrade", c, qm), events(a, c) {}
+
+  kubert::Informer& informer(const kubert::Gvr& gvr, std::string ns, std::string label_selector,
+                             std::function<void(kubert::json&)> transform) {
+    kubert::InformerOptions io;
+    io.gvr = gvr;
+    io.ns = std::move(ns);
+    io.label_selector = std::move(label_selector);
+    io.transform = std::move(transform);
+    informers.push_back(std::make_unique<kubert::Informer>(api, std::move(io), clock, log.named("informer").with({{"resource", gvr.str()}})));
+    return *informers.back();
+  }
+
+  // A change of anything but a MeshUpgrade concerns the upgrades in hand: requeue those (there are few).
+  void requeue_active() {
+    for (const auto& mu : informers.front()->store().list()) {
+      const auto phase = parse_phase(mu->value("status", kubert::json::object()).value("phase", "")).value_or(Phase::Pending);
+      if (!is_terminal(phase)) queue.add(kubert::ObjectKey::of(*mu).str());
+    }
+  }
+};
+
+MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert::Clock& clock, kubert::Logger log,
+                                             kubert::ControllerMetrics& controller_metrics,
+                                             kubert::WorkQueueMetrics* queue_metrics, ControllerOptions opts)
+    : impl_(std::make_unique<Impl>(api, clock, std::move(log), queue_metrics, std::move(opts))) {
+  Impl& m = *impl_;
+  auto& mus = m.informer(kMeshUpgrades, m.opts.watch_namespace, "", nullptr);  // first: requeue_active reads it
+  auto& control_plane = m.informer(kDeployments, "", std::string(kOsmNameLabel) + "=" + std::string(kOsmNameValue), nullptr);
+  auto& cp_pods = m.informer(kPods, "", "app in (osm-bootstrap,osm-controller,osm-injector)", nullptr);
+  auto& pull_pods = m.informer(kPods, "", std::string(kPullCheckLabel), nullptr);
+  auto& mesh_configs = m.informer(kMeshConfigs, "", "", nullptr);
+  m.mesh_config_informer = &mesh_configs;
+  auto& namespaces = m.informer(kNamespaces, "", "", keep_namespace_fields);
+  auto& crds = m.informer(kCrds, "", std::string(kOsmNameLabel) + "=" + std::string(kOsmNameValue), keep_crd_fields);
+  auto& deployments = m.informer(kDeployments, "", "", keep_workload_fields);
+  auto& statefulsets = m.informer(kStatefulSets, "", "", keep_workload_fields);
+  auto& daemonsets = m.informer(kDaemonSets, "", "", keep_workload_fields);
+  auto& meshed_pods = m.informer(kPods, "", std::string(kProxyUuid), keep_pod_fields);
+
+  mus.add_handler(kubert::Controller::enqueue_on_change(m.queue));
+  for (auto* inf : {&control_plane, &cp_pods, &pull_pods, &mesh_configs, &namespaces, &crds, &deployments,
+                    &statefulsets, &daemonsets, &meshed_pods}) {
+    inf->add_handler([&m](const kubert::json*, const kubert::json*) { m.requeue_active(); });
+  }
+
+  Caches caches;
+  caches.mesh_upgrades = &mus.store();
+  caches.control_plane = &control_plane.store();
+  caches.control_plane_pods = &cp_pods.store();
+  caches.pull_check_pods = &pull_pods.store();
+  caches.mesh_configs = &mesh_configs.store();
+  caches.namespaces = &namespaces.store();
+  caches.crds = &crds.store();
+  caches.deployments = &deployments.store();
+  caches.statefulsets = &statefulsets.store();
+  caches.daemonsets = &daemonsets.store();
+  caches.meshed_pods = &meshed_pods.store();
+  m.reconciler = std::make_unique<MeshUpgradeReconciler>(Context{m.api, m.clock, m.catalog, caches, m.expectations, m.events});
+  m.controller = std::make_unique<kubert::Controller>(
+      "meshupgrade", m.queue, [&m](const kubert::ObjectKey& key) { return m.reconciler->reconcile(key); },
+      m.opts.workers, controller_metrics, m.log, m.clock);
+}
+
+MeshUpgradeController::~MeshUpgradeController() { stop_informers(); }
+
+void MeshUpgradeController::start_informers() {
+  for (auto& inf : impl_->informers) inf->start();
+}
+
+bool MeshUpgradeController::has_synced() const {
+  for (const auto& inf : impl_->informers) {
+    if (inf.get() != impl_->mesh_config_informer && !inf->has_synced()) return false;
+  }
+  return true;
+}
+
+bool MeshUpgradeController::wait_for_sync(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& inf : impl_->informers) {
+    if (inf.get() == impl_->mesh_config_informer) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !inf->wait_for_sync(left)) return false;
+  }
+  return true;
+}
+
+void MeshUpgradeController::run(std::stop_token stop) { impl_->controller->run(stop); }
+
+void MeshUpgradeController::stop_informers() {
+  for (auto& inf : impl_->informers) inf->stop();
+}
+
+}  // namespace meshupgrade
