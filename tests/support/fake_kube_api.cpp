@@ -137,7 +137,7 @@ std::vector<FakeKubeApi::ListCall> FakeKubeApi::list_calls() const {
 }
 
 void FakeKubeApi::emit_locked(const Gvr& gvr, const std::string& type, json obj, bool pushed) {
-  history_.push_back(Event{gvr, type, std::make_shared<const json>(std::move(obj)), rv_, pushed});
+  history_.push_back(Event{gvr, type, std::make_shared<const json>(std::move(obj)), rv_, pushed, watch_seq_});
   cv_.notify_all();
 }
 
@@ -168,7 +168,17 @@ void FakeKubeApi::erase_locked(const ObjectRef& ref) {
   emit_locked(ref.gvr, "DELETED", std::move(obj), false);
 }
 
+void FakeKubeApi::before_read_hook(const std::string& verb) {
+  std::function<void(const std::string&)> hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = before_read;
+  }
+  if (hook) hook(verb);
+}
+
 std::optional<json> FakeKubeApi::get(const ObjectRef& ref) {
+  before_read_hook("get");
   std::lock_guard lock(mu_);
   check_failure_locked("get", ref.path());
   auto it = objects_.find(key_of(ref));
@@ -184,6 +194,7 @@ std::optional<json> FakeKubeApi::peek(const ObjectRef& ref) const {
 }
 
 json FakeKubeApi::list(const Gvr& gvr, const std::string& ns, const ListOptions& opts) {
+  before_read_hook("list");
   std::lock_guard lock(mu_);
   list_calls_.push_back({gvr, ns, opts});
   check_failure_locked("list", gvr.collection_path(ns));
@@ -200,17 +211,21 @@ json FakeKubeApi::list(const Gvr& gvr, const std::string& ns, const ListOptions&
 
 void FakeKubeApi::watch(const Gvr& gvr, const std::string& ns, const WatchOptions& opts,
                         const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop) {
+  before_read_hook("watch");
   const LabelSelector sel = LabelSelector::parse(opts.label_selector);
   const std::string path = gvr.collection_path(ns) + "?watch=true";
   std::deque<std::pair<std::string, std::shared_ptr<const json>>> initial;
   std::size_t pos = 0;
   long start_rv = 0;
   long epoch = 0;
+  long my_seq = 0;
   {
     std::lock_guard lock(mu_);
     watch_calls_.push_back({gvr, ns, opts});
+    cv_.notify_all();
     check_failure_locked("watch", path);
     epoch = close_epoch_;
+    my_seq = ++watch_seq_;
     if (opts.resource_version.empty()) {
       // "Most recent": the current state as ADDED events, then live changes.
       for (const auto& [key, s] : objects_) {
@@ -257,7 +272,7 @@ void FakeKubeApi::watch(const Gvr& gvr, const std::string& ns, const WatchOption
     {
       std::unique_lock lock(mu_);
       for (;;) {
-        if (stop.stop_requested() || close_epoch_ != epoch) return;
+        if (stop.stop_requested()) return;
         bool found = false;
         while (pos < history_.size()) {
           const Event& e = history_[pos++];
@@ -271,7 +286,7 @@ void FakeKubeApi::watch(const Gvr& gvr, const std::string& ns, const WatchOption
             continue;
           }
           if (e.type == "ERROR") {
-            if (e.gvr == gvr) {
+            if (e.gvr == gvr && my_seq <= e.last_watch) {
               next = {e.type, e.object};
               found = true;
               break;
@@ -285,6 +300,8 @@ void FakeKubeApi::watch(const Gvr& gvr, const std::string& ns, const WatchOption
           }
         }
         if (found) break;
+        // Closed: what was queued before the close has been delivered, as a server flushing its stream.
+        if (close_epoch_ != epoch) return;
         cv_.wait(lock);
       }
     }
@@ -504,6 +521,11 @@ void FakeKubeApi::compact() {
 bool FakeKubeApi::wait_for_watches(std::size_t n, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, timeout, [&] { return watchers_ >= n; });
+}
+
+bool FakeKubeApi::wait_for_watch_calls(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return watch_calls_.size() >= n; });
 }
 
 std::size_t FakeKubeApi::open_watches() const {

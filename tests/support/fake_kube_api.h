@@ -28,7 +28,8 @@ namespace kubert {
 // - remove() of an object with finalizers sets deletionTimestamp; it goes once the finalizers are cleared.
 // - list filters by label selector and metadata.name / metadata.namespace field selectors.
 // - watch() replays changes after the given resourceVersion, then streams live ones until stop,
-//   on_event returning false, or close_watches(). An ERROR event whose object is a Status throws ApiError.
+//   on_event returning false, or close_watches() (which first flushes what was
+//   already queued). An ERROR event whose object is a Status throws ApiError.
 //   A resourceVersion older than compact() → 410 Gone.
 class FakeKubeApi : public KubeApi {
  public:
@@ -67,6 +68,8 @@ class FakeKubeApi : public KubeApi {
   // Test controls.
   // Called before every write (verb as in Write::verb); throw from it to fail the write.
   std::function<void(const std::string& verb, const ObjectRef&)> before_write;
+  // Called before every read (get, list, watch), outside the fake's lock: a test may change objects here.
+  std::function<void(const std::string& verb)> before_read;
   // The next call of verb (a write verb, or get / list / watch) throws err instead.
   void fail_next(const std::string& verb, const ApiError& err);
   // Every write that passed before_write / fail_next, in order (failed ones are not recorded).
@@ -88,6 +91,8 @@ class FakeKubeApi : public KubeApi {
   void compact();
   // Blocks until at least n watches are open (total, any type), or the deadline passes.
   bool wait_for_watches(std::size_t n, std::chrono::milliseconds timeout) const;
+  // Blocks until watch() has been called at least n times in all, or the deadline passes.
+  bool wait_for_watch_calls(std::size_t n, std::chrono::milliseconds timeout) const;
   std::size_t open_watches() const;
   std::string current_resource_version() const;
 
@@ -98,6 +103,7 @@ class FakeKubeApi : public KubeApi {
     std::shared_ptr<const json> object;
     long rv;          // the change's resourceVersion (pushed events: the current one at push time)
     bool pushed;
+    long last_watch;  // ERROR events reach only watches opened before the push, never a replay
   };
   struct Stored {
     ObjectRef ref;
@@ -106,6 +112,7 @@ class FakeKubeApi : public KubeApi {
 
   static std::string key_of(const ObjectRef& ref);
   void check_failure_locked(const std::string& verb, const std::string& path);
+  void before_read_hook(const std::string& verb);
   void before_write_hook(const std::string& verb, const ObjectRef& ref);
   json store_locked(const ObjectRef& ref, json obj, const json* old);  // bumps rv, emits an event
   void erase_locked(const ObjectRef& ref);
@@ -123,6 +130,7 @@ class FakeKubeApi : public KubeApi {
   std::vector<Event> history_;
   std::size_t watchers_ = 0;
   long close_epoch_ = 0;
+  long watch_seq_ = 0;
   std::map<std::string, std::deque<ApiError>> failures_;
   std::vector<Write> writes_;
   std::vector<WatchCall> watch_calls_;
