@@ -397,6 +397,27 @@ class ExamplesTest(unittest.TestCase):
         missing = sorted(p for p in wanted if p not in got)
         self.assertEqual(missing, [], "examples/meshupgrade-full.yaml leaves these spec fields out")
 
+    def test_gitops_examples_watch_the_example_upgrade(self):
+        [mu] = load_yaml_file(REPO / "examples" / "meshupgrade.yaml")
+        ref = {"apiVersion": mu["apiVersion"], "kind": mu["kind"], "name": mu["metadata"]["name"],
+               "namespace": mu["metadata"]["namespace"]}
+        flux = {o["metadata"]["name"]: o for f in sorted((REPO / "examples" / "flux").glob("*.yaml"))
+                for o in load_yaml_file(f)}
+        upgrade, operator = flux["osm-upgrade"], flux["meshupgrade-operator"]
+        self.assertEqual(upgrade["kind"], "Kustomization")
+        self.assertEqual(upgrade["spec"]["healthChecks"], [ref])
+        # Flux ignores healthChecks when wait is true: the MeshUpgrade's health gates this one only if wait is off.
+        self.assertIs(upgrade["spec"]["wait"], False)
+        self.assertIn("timeout", upgrade["spec"])
+        self.assertEqual(upgrade["spec"]["dependsOn"], [{"name": "meshupgrade-operator"}])
+        self.assertIs(operator["spec"]["wait"], True)
+        self.assertIn("timeout", operator["spec"])
+        for kustomization in (upgrade, operator):
+            self.assertEqual(kustomization["spec"]["sourceRef"]["name"], flux["platform-config"]["metadata"]["name"])
+        [app] = load_yaml_file(REPO / "examples" / "argocd" / "application.yaml")
+        self.assertEqual((app["kind"], app["spec"]["destination"]["namespace"]), ("Application", ref["namespace"]))
+        self.assertIs(app["spec"]["syncPolicy"]["automated"]["prune"], False)
+
 
 def simulator():
     """tests/kubesim's helper (KUBESIM names the simulator; the helper lives beside it)."""
