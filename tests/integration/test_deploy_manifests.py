@@ -220,6 +220,11 @@ class DeployManifestsTest(unittest.TestCase):
         self.assertEqual(pod["securityContext"]["seccompProfile"], {"type": "RuntimeDefault"})
         [container] = pod["containers"]
         self.assertIn("--leader-elect", container["args"])
+        # The flags name the ports the probes, the Service and the Dockerfile's EXPOSE use.
+        self.assertIn("--metrics-bind-address=:8080", container["args"])
+        self.assertIn("--health-probe-bind-address=:8081", container["args"])
+        self.assertIn("--leader-election-namespace=$(POD_NAMESPACE)", container["args"])
+        self.assertIn("POD_NAMESPACE", [e["name"] for e in container["env"]])
         ctx = container["securityContext"]
         self.assertTrue(ctx["runAsNonRoot"])
         self.assertEqual(ctx["runAsUser"], 65532)
