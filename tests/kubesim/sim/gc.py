@@ -97,24 +97,25 @@ def _maybe_finish_foreground_obj(store, info, o):
 
 
 def finish_namespace(store, name):
-    """Deletes everything in a terminating namespace, then the namespace itself."""
+    """Deletes everything in a terminating namespace; the namespace goes once nothing is left (objects with
+    finalizers keep it Terminating until their controllers remove them, as on a real cluster)."""
+    remaining = 0
     for info in list(store.resources.values()):
         if not info.namespaced or info.view_of:
             continue
         with store.lock:
             objs = list(store._objs.get(info.gr, {}).get(name, {}).values())
         for o in objs:
+            remaining += 1
+            if o["metadata"].get("deletionTimestamp"):
+                continue
             try:
-                if o["metadata"].get("finalizers"):
-                    new = dict(o)
-                    new["metadata"] = dict(o["metadata"])
-                    new["metadata"]["finalizers"] = []
-                    store.update_ref(_gvr(info), new, check_rv=False)
-                    if store.get_ref(_gvr(info), name, o["metadata"]["name"]) is None:
-                        continue
                 store.delete_ref(_gvr(info), name, o["metadata"]["name"], "Background")
             except ApiException:
                 pass
+    if remaining:
+        store.call_later(0.2, lambda: finish_namespace(store, name))
+        return
     nsinfo = store.resources[("", "namespaces")]
     with store.lock:
         o = store._get_ref(nsinfo, "", name)
@@ -123,5 +124,6 @@ def finish_namespace(store, name):
         new = dict(o)
         new["metadata"] = dict(o["metadata"])
         new["metadata"]["finalizers"] = []
+        new["spec"] = {"finalizers": []}
         new["metadata"]["resourceVersion"] = str(store._next_rv())
         store._commit("DELETED", nsinfo, new, o)

@@ -31,7 +31,6 @@ class Manager:
         self._soon = []
 
     def start(self):
-        from .. import mesh
         from ..mesh import injector
         injector.install(self.store)
         self.store.add_mutator(util.GVR_POD, self.scheduler.admit)
@@ -56,7 +55,6 @@ class Manager:
                 self.mark(gvr, obj["metadata"]["uid"])
         for pod in self.cache.all(util.GVR_POD):
             self.pods.on_event("ADDED", pod, None)
-        del mesh
 
     # ------------------------------------------------------------------ events
     def on_event(self, type_, gvr, obj, old):

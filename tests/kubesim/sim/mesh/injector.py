@@ -36,11 +36,28 @@ def _arg(container, flag):
     return None
 
 
+def _running_injector_spec(store):
+    """The pod spec of the newest Ready osm-injector pod (the one answering the webhook), else the
+    Deployment's template."""
+    list_refs = getattr(store, "list_refs", None)
+    try:
+        pods = (list_refs(GVR_POD, catalog.MESH_NAMESPACE, "app=osm-injector")[0] if list_refs
+                else store.list(GVR_POD, catalog.MESH_NAMESPACE, "app=osm-injector"))
+    except Exception:  # noqa: BLE001
+        pods = []
+    ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in (p.get("status") or {}).get("conditions") or [])]
+    if ready:
+        return max(ready, key=lambda p: p["metadata"].get("creationTimestamp", ""))["spec"]
+    d = _get(store, GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
+    return d["spec"]["template"]["spec"] if d else None
+
+
 def sidecar_init_image(store) -> str:
     """The init image the running osm-injector would use: its flag or env, else its version's default."""
-    d = _get(store, GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
-    if d:
-        for c in d["spec"]["template"]["spec"].get("containers") or []:
+    spec = _running_injector_spec(store)
+    if spec:
+        for c in spec.get("containers") or []:
             if c.get("name") == "osm-injector":
                 img = _arg(c, "--init-container-image") or _env(c, "OSM_DEFAULT_INIT_CONTAINER_IMAGE")
                 if img:
