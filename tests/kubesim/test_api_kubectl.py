@@ -310,7 +310,17 @@ class KubectlTest(unittest.TestCase):
     def test_namespace_deletion_removes_its_objects(self):
         ns = self.new_ns("doomed")
         self.k("create", "configmap", "x", "-n", ns)
-        self.k("delete", "namespace", ns, "--timeout=30s")
+        held = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "held", "namespace": ns, "finalizers": ["test.kubesim.io/hold"]}}
+        self.k("create", "-f", "-", input=json.dumps(held))
+        self.k("delete", "namespace", ns, "--wait=false")
+        simtest.wait_for(lambda: self.sim.request("GET", f"/api/v1/namespaces/{ns}/configmaps/x")[0] == 404,
+                         what="namespace content deleted")
+        self.assertEqual(self.kjson("get", "ns", ns)["status"]["phase"], "Terminating")   # held by a finalizer
+        cp = self.k("create", "configmap", "late", "-n", ns, ok=False)
+        self.assertIn("being terminated", cp.stderr)
+        self.k("patch", "cm", "held", "-n", ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
+        self.k("wait", "--for=delete", f"namespace/{ns}", "--timeout=30s")
         cp = self.k("get", "ns", ns, ok=False)
         self.assertIn("NotFound", cp.stderr)
         status, _, _ = self.sim.request("GET", f"/api/v1/namespaces/{ns}/configmaps/x")
