@@ -504,6 +504,45 @@ class OnTheSimulatorTest(unittest.TestCase):
             self.assertIn(message, out.stderr)
         self.assertEqual(json.loads(self.get_mu("-o", "json"))["spec"]["meshName"], "osm")
 
+    def test_the_status_the_operator_writes_survives_pruning(self):
+        # Every status field the reconciler writes, as it writes them: a field the schema lacks would be dropped
+        # by the API server, and the operator would lose its place (and rewrite status on every reconcile).
+        name = "status-roundtrip"
+        self.sim.kubectl("apply", "-f", "-", check=True, input=json.dumps({
+            "apiVersion": "upgrade.flomesh.io/v1alpha1", "kind": "MeshUpgrade",
+            "metadata": {"name": name, "namespace": "osm-system"}, "spec": {"targetVersion": "v1.3.9"}}))
+        t = "2026-11-26T01:02:03Z"
+        status = {
+            "observedGeneration": 1, "phase": "RollingSidecars", "fromVersion": "v1.3.8", "toVersion": "v1.3.9",
+            "upgradePath": "Patch", "startedAt": t, "progress": "37/50", "message": "restarting meshed workloads",
+            "plan": [{"object": "apps/v1 Deployment osm-system/osm-controller",
+                      "field": "spec.template.spec.containers[osm-controller].image",
+                      "from": "flomesh/osm-edge-controller:1.3.8", "to": "flomesh/osm-edge-controller:1.3.9"}],
+            "steps": [{"name": "Precheck", "state": "Succeeded", "startedAt": t, "finishedAt": t, "message": "ok"},
+                      {"name": "RollSidecars", "state": "Running", "startedAt": t},
+                      {"name": "Verify", "state": "Pending"}],
+            "previousImages": {"deployments": {"osm-controller": {"containers": {"osm-controller": "x:1"}}},
+                               "sidecarImage": "flomesh/pipy:0.90.3-38"},
+            "workloads": {"total": 50, "restarted": 40, "ready": 37, "failed": 0, "pending": ["shop/web"],
+                          "failing": [], "manualRestart": ["shop/pod-a"]},
+            "history": [{"targetVersion": "v1.3.8", "phase": "Succeeded", "completedAt": "", "message": "done"}],
+            "helmRelease": {"name": "osm", "revision": 3, "chartVersion": "1.3.8", "appVersion": "v1.3.8"},
+            "attempt": {"generation": 1, "target": "v1.3.9|||", "endedGeneration": 0, "failureReason": "",
+                        "failureMessage": "", "imagePull": "Succeeded", "imagePullMessage": "",
+                        "crdsApplied": True, "manifestsApplied": False},
+            "conditions": [
+                {"type": "Ready", "status": "Unknown", "reason": "Progressing", "message": "m",
+                 "observedGeneration": 1, "lastTransitionTime": t},
+                {"type": "Reconciling", "status": "True", "reason": "Progressing", "message": "m",
+                 "observedGeneration": 1, "lastTransitionTime": t},
+                {"type": "PrecheckPassed", "status": "True", "reason": "PrecheckPassed", "message": "m",
+                 "observedGeneration": 1, "lastTransitionTime": t}],
+        }
+        self.sim.kubectl("patch", "mu", name, "-n", "osm-system", "--subresource=status", "--type=merge",
+                         "-p", json.dumps({"status": status}), check=True)
+        got = json.loads(self.sim.kubectl("get", "mu", name, "-n", "osm-system", "-o", "json", check=True).stdout)
+        self.assertEqual(got["status"], status)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
