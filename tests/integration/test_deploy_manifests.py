@@ -372,6 +372,27 @@ class CrdTest(unittest.TestCase):
         self.assertEqual(set(props["workloads"]["properties"]),
                          {"total", "restarted", "ready", "failed", "pending", "failing", "manualRestart"})
 
+    def test_docs_api_md_covers_every_field_phase_condition_and_reason(self):
+        docs = (REPO / "docs" / "api.md").read_text()
+        def documented(word):
+            return f"`{word}`" in docs
+        for path in schema_paths(self.spec):
+            field = path.lstrip(".")
+            if field.startswith(("sidecar.namespaceSelector.", "meshConfigPatch.")):
+                field = field.rsplit(".", 1)[0]
+            self.assertTrue(documented(field), f"docs/api.md does not document spec.{field}")
+        for phase in self.status["properties"]["phase"]["enum"]:
+            self.assertTrue(documented(phase), f"docs/api.md does not document phase {phase}")
+        for condition in ("Ready", "Reconciling", "Stalled", "PrecheckPassed", "CRDsUpdated", "ControlPlaneUpgraded",
+                          "SidecarsUpgraded", "Verified"):
+            self.assertTrue(documented(condition), f"docs/api.md does not document condition {condition}")
+        for reason in ("MeshNotFound", "UnsupportedUpgradePath", "DowngradeNotAllowed", "UpgradeInProgress",
+                       "KubernetesTooOld", "InsufficientCPU", "FatalInvalidCLIParameters", "ImagesNotPullable",
+                       "UnknownVersion", "InvalidSpec", "Forbidden", "CRDsNotEstablished", "ControlPlaneRolloutFailed",
+                       "ProgressDeadlineExceeded", "SidecarRolloutFailed", "RolledBack", "Suspended", "DryRun",
+                       "Progressing", "Succeeded", "WaitingForUpgrade", "Deleted"):
+            self.assertIn(f"| `{reason}` |", docs, f"docs/api.md has no row for reason {reason}")
+
 
 class ExamplesTest(unittest.TestCase):
     @classmethod
