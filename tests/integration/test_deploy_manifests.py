@@ -190,6 +190,18 @@ class DeployManifestsTest(unittest.TestCase):
                     got.setdefault((group, resource), set()).update(rule["verbs"])
         self.assertEqual(got, EXPECTED_CLUSTER_RULES)
 
+    def test_cluster_role_covers_every_resource_the_controllers_name(self):
+        # A resource the reconciler starts to use without a rule here would fail with Forbidden in a cluster.
+        named = set()
+        for source in list((REPO / "controllers").rglob("*.h")) + list((REPO / "controllers").rglob("*.cpp")):
+            for group, resource in re.findall(r'Gvr\s+\w+\s*\{\s*"([^"]*)"\s*,\s*"[^"]*"\s*,\s*"([^"]+)"',
+                                              source.read_text(errors="replace")):
+                named.add((group, resource))
+        self.assertIn(("apps", "deployments"), named, "the scan found the controllers' resource names")
+        granted = {(group, resource) for rule in self.one("ClusterRole")["rules"]
+                   for group in rule["apiGroups"] for resource in rule["resources"]}
+        self.assertEqual(sorted(named - granted), [], "resources the controllers use but deploy/ does not grant")
+
     def test_lease_role_is_namespaced_and_narrow(self):
         role = self.one("Role")
         self.assertNotIn("*", json.dumps(role))
