@@ -430,6 +430,30 @@ class KubectlTest(unittest.TestCase):
         cp = self.k("create", "configmap", "x", "-n", "no-such-ns", ok=False)
         self.assertIn('namespaces "no-such-ns" not found', cp.stderr)
 
+    def test_create_commands_of_typed_clients(self):
+        # kubectl create deployment/service and expose send protobuf bodies
+        ns = self.new_ns("typed")
+        self.k("create", "deployment", "td", "-n", ns, "--image=nginx:1.25", "--replicas=3", "--port=80")
+        d = self.kjson("get", "deploy", "td", "-n", ns)
+        self.assertEqual(d["spec"]["replicas"], 3)
+        self.assertEqual(d["spec"]["selector"]["matchLabels"], {"app": "td"})
+        c = d["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual((c["name"], c["image"], c["ports"][0]["containerPort"]), ("nginx", "nginx:1.25", 80))
+        self.k("create", "deployment", "zero", "-n", ns, "--image=nginx:1.25", "--replicas=0")
+        self.assertEqual(self.kjson("get", "deploy", "zero", "-n", ns)["spec"]["replicas"], 0)
+        self.k("create", "service", "nodeport", "np", "-n", ns, "--tcp=80:http")
+        svc = self.kjson("get", "svc", "np", "-n", ns)
+        self.assertEqual(svc["spec"]["type"], "NodePort")
+        self.assertEqual(svc["spec"]["ports"][0]["targetPort"], "http")
+        self.assertGreaterEqual(svc["spec"]["ports"][0]["nodePort"], 30000)
+        self.k("expose", "deployment", "td", "-n", ns, "--port=81", "--name=td-svc")
+        svc = self.kjson("get", "svc", "td-svc", "-n", ns)
+        self.assertEqual(svc["spec"]["selector"], {"app": "td"})
+        self.assertNotEqual(svc["spec"]["clusterIP"], "10.96.0.1")
+        self.k("create", "configmap", "cm", "-n", ns, "--from-literal=k=v")
+        self.k("create", "secret", "generic", "sec", "-n", ns, "--from-literal=k=v")
+        self.assertEqual(self.kjson("get", "secret", "sec", "-n", ns)["data"], {"k": "dg=="})
+
     def test_names_labels_and_immutable_fields_are_validated(self):
         ns = self.new_ns("validation")
         cp = self.k("create", "configmap", "Upper", "-n", ns, ok=False)

@@ -305,7 +305,8 @@ def _default_template(obj):
     default_pod_spec(tpl.setdefault("spec", {}))
 
 
-_next_ip = [1]
+_next_ip = [10]      # 10.96.0.1 is the kubernetes service's
+_next_node_port = [30000]
 
 
 def apply_defaults(info: ResourceInfo, obj: dict, op: str) -> None:
@@ -366,6 +367,9 @@ def apply_defaults(info: ResourceInfo, obj: dict, op: str) -> None:
         for p in spec.get("ports") or []:
             p.setdefault("protocol", "TCP")
             p.setdefault("targetPort", p.get("port"))
+            if spec["type"] in ("NodePort", "LoadBalancer") and not p.get("nodePort"):
+                p["nodePort"] = _next_node_port[0]
+                _next_node_port[0] += 1
         obj.setdefault("status", {}).setdefault("loadBalancer", {})
     elif gr == ("", "secrets"):
         obj.setdefault("type", "Opaque")

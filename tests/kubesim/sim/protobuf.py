@@ -94,11 +94,38 @@ S = {
                       3: ("orphanDependents", "b"), 4: ("propagationPolicy", "s"), 5: ("dryRun", "[s]")},
     "Preconditions": {1: ("uid", "s"), 2: ("resourceVersion", "s")},
     "Lease": {1: ("metadata", "ObjectMeta"), 2: ("spec", "LeaseSpec")},
+    # kubectl create deployment / create service / expose
+    "Deployment": {1: ("metadata", "ObjectMeta"), 2: ("spec", "DeploymentSpec")},
+    "DeploymentSpec": {1: ("replicas", "i0"), 2: ("selector", "LabelSelector"), 3: ("template", "PodTemplateSpec"),
+                       4: ("strategy", "DeploymentStrategy"), 5: ("minReadySeconds", "i"),
+                       6: ("revisionHistoryLimit", "i0"), 7: ("paused", "b"), 9: ("progressDeadlineSeconds", "i0")},
+    "DeploymentStrategy": {1: ("type", "s"), 2: ("rollingUpdate", "RollingUpdateDeployment")},
+    "RollingUpdateDeployment": {1: ("maxUnavailable", "io"), 2: ("maxSurge", "io")},
+    "LabelSelector": {1: ("matchLabels", "map"), 2: ("matchExpressions", "[LabelSelectorRequirement]")},
+    "LabelSelectorRequirement": {1: ("key", "s"), 2: ("operator", "s"), 3: ("values", "[s]")},
+    "PodTemplateSpec": {1: ("metadata", "ObjectMeta"), 2: ("spec", "PodSpec")},
+    "PodSpec": {2: ("containers", "[Container]"), 3: ("restartPolicy", "s"),
+                4: ("terminationGracePeriodSeconds", "i0"), 6: ("dnsPolicy", "s"), 7: ("nodeSelector", "map"),
+                8: ("serviceAccountName", "s"), 10: ("nodeName", "s"), 15: ("imagePullSecrets", "[LocalObjectReference]"),
+                19: ("schedulerName", "s"), 20: ("initContainers", "[Container]")},
+    "Container": {1: ("name", "s"), 2: ("image", "s"), 3: ("command", "[s]"), 4: ("args", "[s]"),
+                  5: ("workingDir", "s"), 6: ("ports", "[ContainerPort]"), 7: ("env", "[EnvVar]"),
+                  8: ("resources", "ResourceRequirements"), 13: ("terminationMessagePath", "s"),
+                  14: ("imagePullPolicy", "s"), 20: ("terminationMessagePolicy", "s")},
+    "ContainerPort": {1: ("name", "s"), 2: ("hostPort", "i"), 3: ("containerPort", "i"), 4: ("protocol", "s")},
+    "EnvVar": {1: ("name", "s"), 2: ("value", "s")},
+    "ResourceRequirements": {1: ("limits", "qmap"), 2: ("requests", "qmap")},
+    "Service": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ServiceSpec")},
+    "ServiceSpec": {1: ("ports", "[ServicePort]"), 2: ("selector", "map"), 3: ("clusterIP", "s"), 4: ("type", "s"),
+                    5: ("externalIPs", "[s]"), 7: ("loadBalancerIP", "s"), 10: ("externalName", "s")},
+    "ServicePort": {1: ("name", "s"), 2: ("protocol", "s"), 3: ("port", "i"), 4: ("targetPort", "io"),
+                    5: ("nodePort", "i")},
     "LeaseSpec": {1: ("holderIdentity", "s"), 2: ("leaseDurationSeconds", "i"), 5: ("leaseTransitions", "i")},
 }
 
 
 def _msg(buf, schema_name):
+    """Decodes one message. Zero values are dropped (the JSON form omits them), except optional ("i0") ints."""
     schema = S[schema_name]
     out = {}
     for num, wt, v in fields(buf):
@@ -109,15 +136,30 @@ def _msg(buf, schema_name):
         base = typ.strip("[]")
         if base == "s":
             val = v.decode() if isinstance(v, bytes) else str(v)
-        elif base == "i":
+            if val == "" and not rep:
+                continue
+        elif base in ("i", "i0"):
             val = v - (1 << 64) if v >= 1 << 63 else v
+            if val == 0 and base == "i":
+                continue
         elif base == "b":
             val = bool(v)
-        elif base in ("map", "bmap"):
+            if not val:
+                continue
+        elif base == "io":
+            f = {n: x for n, _, x in fields(v)}
+            val = f.get(3, b"").decode() if f.get(1, 0) == 1 else f.get(2, 0)
+        elif base in ("map", "bmap", "qmap"):
             entry = {n: x for n, _, x in fields(v)}
             k = entry.get(1, b"").decode()
             raw = entry.get(2, b"")
-            out.setdefault(name, {})[k] = raw.decode() if base == "map" else base64.b64encode(raw).decode()
+            if base == "map":
+                val = raw.decode()
+            elif base == "bmap":
+                val = base64.b64encode(raw).decode()
+            else:  # resource.Quantity is a message holding its string form
+                val = {n: x for n, _, x in fields(raw)}.get(1, b"").decode()
+            out.setdefault(name, {})[k] = val
             continue
         else:
             val = _msg(v, base)
