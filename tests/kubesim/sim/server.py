@@ -377,6 +377,9 @@ class Handler(BaseHTTPRequestHandler):
             if info.group in ("authorization.k8s.io", "authentication.k8s.io"):
                 return self._review(req, body)
             md = body.setdefault("metadata", {})
+            if info.namespaced and req.namespace is None:
+                raise ApiException(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                                                            "resource")
             if info.namespaced:
                 if md.get("namespace") and md["namespace"] != req.namespace:
                     raise ApiException(400, "BadRequest", "the namespace of the provided object does not match "
@@ -534,7 +537,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiException(410, "Expired", "The provided continue parameter is too old to display a "
                                                    "consistent list result. You can start a new list without the "
                                                    "continue parameter.")
-        limit = int(self.q.get("limit") or 0)
+        try:
+            limit = int(self.q.get("limit") or 0)
+        except ValueError:
+            raise ApiException(400, "BadRequest", f"invalid limit: {self.q.get('limit')!r}")
         cont, remaining = None, None
         if limit and len(items) > limit:
             last = items[limit - 1]["metadata"]
