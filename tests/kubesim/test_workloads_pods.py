@@ -126,6 +126,12 @@ class PodLifecycle(unittest.TestCase):
         self.assertEqual((0, "Completed"), (term["exitCode"], term["reason"]))
         self.assertIn("Completed", self.k("get", "pod", "probe-ok", check=True).stdout)
 
+    def test_monitored_namespace_without_a_mesh_admits_pods_unchanged(self):
+        self.k("create", "namespace", "nomesh", check=True)
+        self.k("label", "ns", "nomesh", "openservicemesh.io/monitored-by=osm", check=True)
+        self.k("apply", "-f", "-", input=pod("plain", "nginx:latest", ns="nomesh"), check=True)
+        self.assertEqual(["main"], [c["name"] for c in self.get("pod", "plain", "-n", "nomesh")["spec"]["containers"]])
+
 
 if __name__ == "__main__":
     unittest.main()

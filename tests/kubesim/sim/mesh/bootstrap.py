@@ -2,7 +2,7 @@
 import json
 import logging
 
-from . import catalog, chart
+from . import catalog, chart, injector
 from .crds import apply_crds
 
 log = logging.getLogger("kubesim.mesh")
@@ -39,7 +39,7 @@ def on_pod_ready(store, pod: dict) -> None:
         lines.append(json.dumps({"level": "info" if not errors else "error", "component": "osm-bootstrap",
                                  "message": f"osm-edge CRDs brought to {v}", "errors": errors}))
         log.info("osm-bootstrap %s/%s applied the CRDs of %s", ns, name, v)
-    if store.get(GVR_MESHCONFIG, catalog.MESH_NAMESPACE, "osm-mesh-config") is None:
+    if injector.meshconfig(store) is None:
         versions = crd_versions_applied(pod) or [catalog.version_of_image(
             next((c.get("image", "") for c in pod["spec"].get("containers") or []), "")) or catalog.VERSIONS[-1]]
         try:

@@ -14,9 +14,13 @@ _installed = set()
 
 
 def _get(store, gvr, ns, name):
-    """Read-only lookups: the mutator runs on every pod creation, copies would dominate it."""
+    """Read-only lookups: the mutator runs on every pod creation, copies would dominate it.
+    None also when the resource is not served (no osm-edge CRDs installed)."""
     f = getattr(store, "get_ref", None)
-    return f(gvr, ns, name) if f else store.get(gvr, ns, name)
+    try:
+        return f(gvr, ns, name) if f else store.get(gvr, ns, name)
+    except Exception:  # noqa: BLE001 - an unknown resource is "nothing there" for the injector
+        return None
 
 
 def _env(container, name):
@@ -70,12 +74,9 @@ def sidecar_init_image(store) -> str:
 
 def meshconfig(store):
     mc = _get(store, GVR_MESHCONFIG, catalog.MESH_NAMESPACE, "osm-mesh-config")
-    if mc is None:
-        try:
-            mc = _get(store, ("config.openservicemesh.io", "v1alpha1", "meshconfigs"), catalog.MESH_NAMESPACE,
-                           "osm-mesh-config")
-        except Exception:  # noqa: BLE001 - the version may not be served
-            mc = None
+    if mc is None:  # v1alpha2 not served: try the older version
+        mc = _get(store, ("config.openservicemesh.io", "v1alpha1", "meshconfigs"), catalog.MESH_NAMESPACE,
+                  "osm-mesh-config")
     return mc
 
 
