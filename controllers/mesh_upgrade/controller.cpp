@@ -61,7 +61,8 @@ MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert:
   auto& mesh_configs = m.informer(kMeshConfigs, "", "", nullptr);
   m.mesh_config_informer = &mesh_configs;
   auto& namespaces = m.informer(kNamespaces, "", "", keep_namespace_fields);
-  auto& crds = m.informer(kCrds, "", std::string(kOsmNameLabel) + "=" + std::string(kOsmNameValue), keep_crd_fields);
+  // All CRDs, stripped to name and conditions: the multicluster ones of 1.3 carry no osm-edge label.
+  auto& crds = m.informer(kCrds, "", "", keep_crd_fields);
   auto& deployments = m.informer(kDeployments, "", "", keep_workload_fields);
   auto& statefulsets = m.informer(kStatefulSets, "", "", keep_workload_fields);
   auto& daemonsets = m.informer(kDaemonSets, "", "", keep_workload_fields);

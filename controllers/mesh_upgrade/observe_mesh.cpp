@@ -15,8 +15,28 @@ bool label_is(const json& obj, const std::string& key, const std::string& value)
   return meta.contains("labels") && meta["labels"].value(key, "") == value;
 }
 
+// The mesh's Helm release, when it is one: recorded in status (its record is not moved by an upgrade).
+std::optional<HelmRelease> helm_release(Context& ctx, View& v) {
+  try {
+    kubert::ListOptions opts;
+    opts.label_selector = "owner=helm,name=" + v.spec.mesh_name;
+    auto rel = newest_deployed(ctx.api.list(kSecrets, v.spec.osm_namespace, opts));
+    if (rel) {
+      v.status["helmRelease"] = {{"name", rel->name}, {"revision", rel->revision}, {"chartVersion", rel->chart_version},
+                                 {"appVersion", rel->app_version}};
+    }
+    return rel;
+  } catch (const kubert::ApiError& e) {
+    if (e.is_forbidden()) throw;  // RBAC: say so, do not guess
+    return std::nullopt;
+  } catch (const std::runtime_error&) {
+    return std::nullopt;  // not a Helm v3 release we can read: the images tell the version
+  }
+}
+
 // The running release: from osm-controller's image tag, else the Helm release's appVersion.
 const Release* running_release(Context& ctx, View& v, std::string& evidence) {
+  const auto helm = helm_release(ctx, v);
   auto it = v.control_plane.find("osm-controller");
   if (it != v.control_plane.end()) {
     for (const auto& c : snapshot(*it->second).containers) {
@@ -29,19 +49,10 @@ const Release* running_release(Context& ctx, View& v, std::string& evidence) {
       }
     }
   }
-  try {
-    kubert::ListOptions opts;
-    opts.label_selector = "owner=helm,name=" + v.spec.mesh_name;
-    auto secrets = ctx.api.list(kSecrets, v.spec.osm_namespace, opts);
-    if (auto rel = newest_deployed(secrets)) {
-      evidence += (evidence.empty() ? "" : ", ") + std::string("Helm release ") + rel->name + " revision " +
-                  std::to_string(rel->revision) + " (chart " + rel->chart_version + ", app " + rel->app_version + ")";
-      v.status["helmRelease"] = {{"name", rel->name}, {"revision", rel->revision}, {"chartVersion", rel->chart_version},
-                                 {"appVersion", rel->app_version}};
-      if (const Release* r = ctx.catalog.find_by_app_version(rel->app_version)) return r;
-    }
-  } catch (const kubert::ApiError& e) {
-    if (e.is_forbidden()) throw;  // RBAC: say so, do not guess
+  if (helm) {
+    evidence += (evidence.empty() ? "" : ", ") + std::string("Helm release ") + helm->name + " revision " +
+                std::to_string(helm->revision) + " (chart " + helm->chart_version + ", app " + helm->app_version + ")";
+    if (const Release* r = ctx.catalog.find_by_app_version(helm->app_version)) return r;
   }
   return nullptr;
 }

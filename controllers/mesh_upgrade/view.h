@@ -31,7 +31,7 @@ struct Caches {
   const kubert::Store* pull_check_pods = nullptr;     // Pods labelled upgrade.flomesh.io/pull-check
   const kubert::Store* mesh_configs = nullptr;
   const kubert::Store* namespaces = nullptr;
-  const kubert::Store* crds = nullptr;                // CRDs labelled app.kubernetes.io/name=openservicemesh.io
+  const kubert::Store* crds = nullptr;                // all CRDs, name and conditions only
   const kubert::Store* deployments = nullptr;         // all, stripped to what rollouts need
   const kubert::Store* statefulsets = nullptr;
   const kubert::Store* daemonsets = nullptr;
