@@ -145,6 +145,21 @@ class MeshEffects(unittest.TestCase):
         self.assertEqual(["example.com"], eg["spec"]["hosts"])
         self.assertIn("mrc", self.k("api-resources", "--api-group=config.openservicemesh.io", check=True).stdout)
 
+    def test_webhook_down_blocks_meshed_pods_until_the_injector_is_back(self):
+        self.k("scale", "deploy/osm-injector", "-n", "osm-system", "--replicas=0", check=True)
+        simtest.wait_for(lambda: not self.pods_of("osm-system", "app=osm-injector"), 30, what="injector gone")
+        cp = self.k("run", "blocked", "-n", "mesh-ns-01", "--image=nginx:latest")
+        self.assertNotEqual(0, cp.returncode)
+        self.assertIn('failed calling webhook "osm-inject.k8s.io"', cp.stderr)
+        self.k("rollout", "restart", "deploy/app-00002", "-n", "mesh-ns-01", check=True)
+        simtest.wait_for(lambda: "FailedCreate" in self.k("get", "events", "-n", "mesh-ns-01", check=True).stdout,
+                         30, what="FailedCreate")
+        self.k("scale", "deploy/osm-injector", "-n", "osm-system", "--replicas=1", check=True)
+        cp = self.k("rollout", "status", "deploy/app-00002", "-n", "mesh-ns-01", "--timeout=60s")
+        self.assertEqual(0, cp.returncode, cp.stderr)
+        pods = self.pods_of("mesh-ns-01", "app=app-00002")
+        self.assertEqual(["app", "sidecar"], [c["name"] for c in pods[0]["spec"]["containers"]])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,10 +1,8 @@
-"""The HTTPS API server: routing, verbs, tables, watches (chunked), faults, RBAC and request stats."""
-import base64
+"""The HTTPS API server: TLS connections, routing, authentication, faults, RBAC, the verbs, request stats.
+Tables, list/watch and subresources live in tables.py, watch.py and subresources.py (handler mixins)."""
 import collections
 import json
 import logging
-import os
-import queue
 import socket
 import ssl
 import threading
@@ -15,13 +13,14 @@ from urllib.parse import parse_qs, urlsplit
 from . import crd as crdmod
 from . import discovery, rbac
 from . import patch as patchmod
-from .api_types import now_iso
 from .errors import ApiException, not_found
 from .store import clone
+from .subresources import SubresourceMixin
+from .tables import TablesMixin
+from .watch import ListWatchMixin
 
 log = logging.getLogger("kubesim.server")
 
-BOOKMARK_INTERVAL = float(os.environ.get("KUBESIM_BOOKMARK_INTERVAL", "5"))
 
 
 class Stats:
@@ -86,7 +85,7 @@ def _json_bytes(obj):
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubesim"
     sys_version = ""
@@ -457,255 +456,12 @@ class Handler(BaseHTTPRequestHandler):
         ua = self.headers.get("User-Agent", "")
         return ua.split("/")[0] if ua else "unknown"
 
-    def _accepts_table(self):
-        return "as=Table" in (self.headers.get("Accept") or "")
-
     def _ok(self, code, obj, table=False):
         if table and self._accepts_table():
             obj = self._table(self._req_info_for(obj), [obj], obj.get("metadata", {}).get("resourceVersion"))
         self._send_json(code, obj)
         return code
 
-    def _req_info_for(self, obj):
-        store = self.api.store
-        av = obj.get("apiVersion", "")
-        g, _, v = av.rpartition("/")
-        for info in list(store.resources.values()):
-            if info.group == g and info.kind == obj.get("kind") and v in info.versions:
-                return (info, v)
-        return (None, v)
-
-    # ------------------------------------------------------------------ tables
-    def _columns(self, info, version):
-        if info is None:
-            return [("Name", "string", 0, lambda o, n: o["metadata"]["name"], "")]
-        if info.crd is not None:
-            return crdmod.printer_columns(info, version)
-        cols = info.columns or [("Name", "string", 0, lambda o, n: o["metadata"]["name"]),
-                                ("Age", "string", 0, lambda o, n: _age(o, n))]
-        return [c + ("",) if len(c) == 4 else c for c in cols]
-
-    def _table(self, info_v, objs, rv, cont=None, remaining=None):
-        info, version = info_v
-        cols = self._columns(info, version)
-        now = time.time()
-        include = self.q.get("includeObject", "Metadata")
-        rows = []
-        for o in objs:
-            cells = []
-            for c in cols:
-                try:
-                    cells.append(c[3](o, now))
-                except Exception:  # noqa: BLE001 - a malformed object prints an empty cell, like kubectl
-                    cells.append(None)
-            row = {"cells": cells}
-            if include == "Object":
-                row["object"] = o
-            elif include != "None":
-                row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                                 "metadata": o.get("metadata", {})}
-            rows.append(row)
-        md = {"resourceVersion": str(rv)} if rv else {}
-        if cont:
-            md["continue"] = cont
-        if remaining:
-            md["remainingItemCount"] = remaining
-        defs = []
-        for c in cols:
-            d = {"name": c[0], "type": c[1], "format": "name" if c[0] == "Name" else "", "description": c[4] or c[0],
-                 "priority": c[2]}
-            defs.append(d)
-        return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": md, "columnDefinitions": defs,
-                "rows": rows}
-
-    # ------------------------------------------------------------------ list
-    def _list(self, req):
-        store = self.api.store
-        info = req.info
-        items, rv = store.list_refs(self._gvr(req), req.namespace, self.q.get("labelSelector"),
-                                    self.q.get("fieldSelector"))
-        cont_tok = self.q.get("continue")
-        if cont_tok:
-            try:
-                tok = json.loads(base64.urlsafe_b64decode(cont_tok + "=" * (-len(cont_tok) % 4)))
-                start = tuple(tok["start"])
-            except (ValueError, KeyError, TypeError):
-                raise ApiException(400, "BadRequest", "continue key is not valid")
-            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start]
-            rv = tok.get("rv", rv)
-            if rv < getattr(store, "_compacted_all", 0):
-                raise ApiException(410, "Expired", "The provided continue parameter is too old to display a "
-                                                   "consistent list result. You can start a new list without the "
-                                                   "continue parameter.")
-        try:
-            limit = int(self.q.get("limit") or 0)
-        except ValueError:
-            raise ApiException(400, "BadRequest", f"invalid limit: {self.q.get('limit')!r}")
-        cont, remaining = None, None
-        if limit and len(items) > limit:
-            last = items[limit - 1]["metadata"]
-            remaining = len(items) - limit
-            items = items[:limit]
-            cont = base64.urlsafe_b64encode(json.dumps(
-                {"rv": rv, "start": [last.get("namespace", ""), last["name"]]}).encode()).decode().rstrip("=")
-        if self._accepts_table():
-            self._send_json(200, self._table((info, req.version), items, rv, cont, remaining))
-            return 200
-        md = {"resourceVersion": str(rv)}
-        if cont:
-            md["continue"] = cont
-            md["remainingItemCount"] = remaining
-        kind = "EventList" if info.view_of else f"{info.kind}List"
-        # Serialise item by item: no copy of the store, one join.
-        head = _json_bytes({"kind": kind, "apiVersion": info.api_version(req.version), "metadata": md})[:-1]
-        body = head + b',"items":[' + b",".join(_json_bytes(o) for o in items) + b"]}"
-        self._send(200, body)
-        return 200
-
-    # ------------------------------------------------------------------ watch
-    def _watch(self, req):
-        api = self.api
-        store = api.store
-        info = req.info
-        resource = req.resource
-        rv_param = self.q.get("resourceVersion", "")
-        timeout = float(self.q.get("timeoutSeconds") or 1800)
-        close_after = api.faults.watch_close(resource) if api.faults.faults else None
-        if close_after:
-            timeout = min(timeout, close_after)
-        bookmarks = self.q.get("allowWatchBookmarks") in ("true", "1")
-        initial = self.q.get("sendInitialEvents") == "true"
-        lmatch_sel = self.q.get("labelSelector")
-        from .selectors import parse_field_selector, parse_label_selector
-        lmatch = parse_label_selector(lmatch_sel)
-        fsel = self.q.get("fieldSelector")
-        fmatch = parse_field_selector(fsel) if fsel else None
-        table = self._accepts_table()
-        gvr = self._gvr(req)
-        since = None
-        if rv_param not in ("", "0") and not initial:
-            try:
-                since = int(rv_param)
-            except ValueError:
-                raise ApiException(400, "BadRequest", f"invalid resource version: {rv_param}")
-        gone = False
-        with store.lock:
-            if since is not None and api.faults.faults and since < store.last_change(gvr) and \
-                    api.faults.gone_on_resume(resource):
-                gone = True
-                w, backlog = None, []
-            else:
-                w, backlog, gone = store.watch(gvr, req.namespace, since)
-            initial_items = []
-            if not gone and since is None:
-                initial_items, _ = store.list_refs(gvr, req.namespace, lmatch_sel, fsel)
-            start_rv = store.resource_version
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
-        self.wfile.flush()
-
-        def chunk(data: bytes):
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-        def line(type_, obj):
-            if table:
-                obj = self._table(self._req_info_for(obj) if obj.get("kind") != "Status" else (None, ""),
-                                  [obj], None) if obj.get("kind") not in ("Status",) else obj
-            return _json_bytes({"type": type_, "object": obj}) + b"\n"
-
-        try:
-            if gone:
-                st = ApiException(410, "Expired", f"too old resource version: {rv_param} "
-                                                  f"({store.resource_version})").status()
-                chunk(_json_bytes({"type": "ERROR", "object": st}) + b"\n")
-                self.wfile.flush()
-                return 410
-            buf = []
-            for o in initial_items:
-                buf.append(line("ADDED", store._present(info, o, req.version)))
-            if initial and bookmarks:
-                buf.append(self._bookmark(info, req.version, start_rv, initial_end=True))
-            for ev in backlog:
-                b = self._event_line(ev, info, req.version, lmatch, fmatch, table, line)
-                if b:
-                    buf.append(b)
-            if buf:
-                chunk(b"".join(buf))
-            self.wfile.flush()
-            deadline = time.monotonic() + timeout
-            next_bm = time.monotonic() + BOOKMARK_INTERVAL
-            last_rv = max(start_rv, backlog[-1].rv if backlog else 0)
-            while not api.stopping.is_set():
-                now = time.monotonic()
-                if now >= deadline:
-                    break
-                wait = min(deadline - now, (next_bm - now) if bookmarks else 1.0, 1.0)
-                try:
-                    ev = w.q.get(timeout=max(wait, 0.001))
-                except queue.Empty:
-                    if bookmarks and time.monotonic() >= next_bm:
-                        chunk(self._bookmark(info, req.version, max(last_rv, store.resource_version)))
-                        self.wfile.flush()
-                        next_bm = time.monotonic() + BOOKMARK_INTERVAL
-                    continue
-                out = []
-                while ev is not None:
-                    b = self._event_line(ev, info, req.version, lmatch, fmatch, table, line)
-                    last_rv = ev.rv
-                    if b:
-                        out.append(b)
-                    try:
-                        ev = w.q.get_nowait()
-                    except queue.Empty:
-                        ev = None
-                if out:
-                    chunk(b"".join(out))
-                    self.wfile.flush()
-            chunk(b"")
-            self.wfile.flush()
-        finally:
-            if w is not None:
-                store.unwatch(w)
-        return 200
-
-    def _bookmark(self, info, version, rv, initial_end=False):
-        md = {"resourceVersion": str(rv)}
-        if initial_end:
-            md["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return _json_bytes({"type": "BOOKMARK", "object": {"kind": info.kind, "apiVersion": info.api_version(version),
-                                                           "metadata": md}}) + b"\n"
-
-    def _event_line(self, ev, info, version, lmatch, fmatch, table, line):
-        store = self.api.store
-        obj = store._present(info, ev.obj, version)
-        now_match = lmatch(obj["metadata"].get("labels")) and (fmatch is None or fmatch(obj))
-        type_ = ev.type
-        if ev.type == "MODIFIED" and ev.old is not None:
-            old = store._present(info, ev.old, version)
-            was = lmatch(old["metadata"].get("labels")) and (fmatch is None or fmatch(old))
-            if was and not now_match:
-                type_ = "DELETED"
-            elif now_match and not was:
-                type_ = "ADDED"
-            elif not now_match:
-                return None
-        elif not now_match:
-            return None
-        if not table and type_ == ev.type:
-            key = (version, info.gr)
-            cache = getattr(ev, "cache", None)
-            if cache is not None and cache[0] == key:
-                return cache[1]
-            b = line(type_, obj)
-            try:
-                ev.cache = (key, b)
-            except AttributeError:
-                pass
-            return b
-        return line(type_, obj)
 
     # ------------------------------------------------------------------ patch
     def _patch(self, req, dry):
@@ -773,63 +529,6 @@ class Handler(BaseHTTPRequestHandler):
             obj = store.update_ref(gvr, new, subresource=req.sub, field_manager=manager, dry_run=dry)
         return self._ok(200, obj)
 
-    # ------------------------------------------------------------------ scale
-    def _scale_paths(self, info):
-        if info.crd is not None:
-            v = crdmod.version_def(info, info.storage_version)
-            sc = (v.get("subresources") or {}).get("scale") or {}
-            return (sc.get("specReplicasPath", ".spec.replicas"), sc.get("statusReplicasPath", ".status.replicas"),
-                    sc.get("labelSelectorPath"))
-        return (".spec.replicas", ".status.replicas", None)
-
-    def _scale_of(self, info, obj):
-        spec_p, status_p, sel_p = self._scale_paths(info)
-        md = obj["metadata"]
-        spec_r = crdmod.jsonpath(obj, spec_p)
-        st_r = crdmod.jsonpath(obj, status_p)
-        sel = ""
-        if sel_p:
-            s = crdmod.jsonpath(obj, sel_p)
-            sel = s[0] if s else ""
-        else:
-            ml = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-            sel = ",".join(f"{k}={v}" for k, v in ml.items())
-        status = {"replicas": st_r[0] if st_r else 0}
-        if sel:
-            status["selector"] = sel
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-                "metadata": {"name": md["name"], "namespace": md.get("namespace"), "uid": md["uid"],
-                             "resourceVersion": md["resourceVersion"],
-                             "creationTimestamp": md.get("creationTimestamp")},
-                "spec": {"replicas": spec_r[0] if spec_r else 0}, "status": status}
-
-    def _update_scale(self, req, fn):
-        store = self.api.store
-        info = req.info
-        gvr = self._gvr(req)
-        with store.lock:
-            live = store.get_ref(gvr, req.namespace, req.name)
-            if live is None:
-                raise not_found(info.plural, req.name, info.group)
-            scale = fn(self._scale_of(info, live))
-            replicas = (scale.get("spec") or {}).get("replicas")
-            if not isinstance(replicas, int) or replicas < 0:
-                raise ApiException(422, "Invalid", f'Scale.autoscaling "{req.name}" is invalid: spec.replicas: '
-                                                   f"Invalid value: {replicas}: must be greater than or equal to 0",
-                                   causes=[{"reason": "FieldValueInvalid", "field": "spec.replicas",
-                                            "message": f"Invalid value: {replicas}"}])
-            want_rv = (scale.get("metadata") or {}).get("resourceVersion")
-            new = clone(live)
-            cur = new
-            parts = self._scale_paths(info)[0].strip(".").split(".")
-            for p in parts[:-1]:
-                cur = cur.setdefault(p, {})
-            cur[parts[-1]] = replicas
-            if want_rv:
-                new["metadata"]["resourceVersion"] = want_rv
-            obj = store.update_ref(gvr, new, field_manager=self._manager(), manager_subresource="scale")
-            return self._ok(200, self._scale_of(info, obj))
-
     # ------------------------------------------------------------------ delete
     def _delete(self, req, dry):
         store = self.api.store
@@ -848,111 +547,6 @@ class Handler(BaseHTTPRequestHandler):
         return self._ok(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "details": {"name": md["name"], "group": info.group, "kind": info.plural,
                                           "uid": md.get("uid")}})
-
-    # ------------------------------------------------------------------ subresource creates and reviews
-    def _create_sub(self, req, body):
-        store = self.api.store
-        if req.sub == "token" and req.resource == "serviceaccounts":
-            sa = store.get_ref(self._gvr(req), req.namespace, req.name)
-            if sa is None:
-                raise not_found("serviceaccounts", req.name)
-            spec = body.get("spec") or {}
-            token, exp = rbac.issue_token(sa, spec.get("audiences"), spec.get("expirationSeconds") or 3600)
-            out = {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
-                   "metadata": {"name": req.name, "namespace": req.namespace, "creationTimestamp": None},
-                   "spec": {"audiences": spec.get("audiences") or ["https://kubernetes.default.svc"],
-                            "expirationSeconds": spec.get("expirationSeconds") or 3600,
-                            "boundObjectRef": spec.get("boundObjectRef")},
-                   "status": {"token": token, "expirationTimestamp": now_iso(exp)}}
-            return self._ok(201, out)
-        if req.sub == "eviction" and req.resource == "pods":
-            store.delete_ref(("", "v1", "pods"), req.namespace, req.name)
-            return self._ok(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
-        raise ApiException(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-
-    def _review(self, req, body):
-        store = self.api.store
-        user = self.user
-        out = clone(body)
-        out.setdefault("metadata", {})["creationTimestamp"] = None
-        spec = body.get("spec") or {}
-        if req.resource == "selfsubjectreviews":
-            out["status"] = {"userInfo": {"username": user["username"], "groups": user["groups"]}}
-            return self._ok(201, out)
-        if req.resource == "selfsubjectrulesreviews":
-            if user.get("admin") or not self.api.rbac:
-                rules = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]
-                nonres = [{"verbs": ["*"], "nonResourceURLs": ["*"]}]
-            else:
-                rules, nonres = rbac.rules_for(store, user, spec.get("namespace"))
-            out["status"] = {"resourceRules": rules, "nonResourceRules": nonres, "incomplete": False}
-            return self._ok(201, out)
-        subject = user
-        if req.resource == "subjectaccessreviews":
-            subject = {"username": spec.get("user", ""), "groups": spec.get("groups") or [],
-                       "admin": "system:masters" in (spec.get("groups") or [])}
-        ra = spec.get("resourceAttributes")
-        nra = spec.get("nonResourceAttributes")
-        if ra:
-            attrs = {"verb": ra.get("verb", ""), "group": ra.get("group", ""), "resource": ra.get("resource", ""),
-                     "subresource": ra.get("subresource") or None, "namespace": ra.get("namespace") or None,
-                     "name": ra.get("name") or None}
-        else:
-            attrs = {"verb": (nra or {}).get("verb", ""), "path": (nra or {}).get("path", "")}
-        ok = (not self.api.rbac) or rbac.allowed(store, subject, attrs)
-        out["status"] = {"allowed": bool(ok)}
-        if ok and self.api.rbac and not subject.get("admin"):
-            out["status"]["reason"] = "RBAC: allowed by binding"
-        return self._ok(201, out)
-
-    # ------------------------------------------------------------------ logs
-    def _log(self, pod):
-        md = pod["metadata"]
-        containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
-        inits = [c["name"] for c in (pod.get("spec") or {}).get("initContainers") or []]
-        c = self.q.get("container")
-        if not c:
-            if len(containers) != 1:
-                raise ApiException(400, "BadRequest", f"a container name must be specified for pod {md['name']}, "
-                                                      f"choose one of: [{' '.join(containers)}]")
-            c = containers[0]
-        if c not in containers + inits:
-            raise ApiException(400, "BadRequest", f"container {c} is not valid for pod {md['name']}")
-        key = (md.get("namespace"), md["name"], c)
-        store = self.api.store
-        text = store.pod_logs.get(key, "")
-        tail = self.q.get("tailLines")
-        if tail:
-            lines = text.splitlines(True)
-            text = "".join(lines[-int(tail):]) if int(tail) > 0 else ""
-        if self.q.get("follow") not in ("true", "1"):
-            self._send(200, text.encode(), "text/plain")
-            return 200
-        # follow: stream what is appended until the pod goes away (or the client leaves)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        sent = len(store.pod_logs.get(key, ""))
-        if text:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(text.encode()), text.encode()))
-        uid = md.get("uid")
-        while not self.api.stopping.wait(0.25):
-            cur = store.pod_logs.get(key, "")
-            if len(cur) > sent:
-                data = cur[sent:].encode()
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                sent = len(cur)
-            live = store.get_ref(("", "v1", "pods"), md.get("namespace"), md["name"])
-            if live is None or live["metadata"].get("uid") != uid:
-                break
-        self.wfile.write(b"0\r\n\r\n")
-        return 200
-
-
-def _age(o, n):
-    from .api_types import human_duration, parse_iso
-    return human_duration(n - parse_iso(o.get("metadata", {}).get("creationTimestamp", "")))
 
 
 class Server(ThreadingHTTPServer):

@@ -52,6 +52,7 @@ class DaemonSetController:
             out = util.s_create(self.store, util.GVR_POD, pod)
         except Exception as e:  # noqa: BLE001
             log.debug("create %s: %s", name, e)
+            self.mgr.later(2.0, util.GVR_DS, ds["metadata"]["uid"])
             return
         self.cache.observe(util.GVR_POD, out)
         self._event(ds, "SuccessfulCreate", f"Created pod: {name}")

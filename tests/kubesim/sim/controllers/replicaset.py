@@ -74,7 +74,8 @@ class ReplicaSetController:
                 if getattr(e, "code", None) == 409:
                     continue
                 log.info("create pod for %s: %s", rs["metadata"]["name"], e)
-                self._event(rs, "FailedCreate", f"Error creating: {e}", "Warning")
+                self._event(rs, "FailedCreate", f"Error creating: {getattr(e, 'message', e)}", "Warning")
+                self.mgr.later(2.0, util.GVR_RS, rs["metadata"]["uid"])  # the real controller retries too
                 return
             self.cache.observe(util.GVR_POD, pod)
             self._event(rs, "SuccessfulCreate", f"Created pod: {name}")

@@ -83,6 +83,7 @@ class StatefulSetController:
             out = util.s_create(self.store, util.GVR_POD, pod)
         except Exception as e:  # noqa: BLE001
             log.debug("create %s: %s", name, e)
+            self.mgr.later(2.0, util.GVR_STS, sts["metadata"]["uid"])
             return None
         self.cache.observe(util.GVR_POD, out)
         self._event(sts, "SuccessfulCreate", f"create Pod {name} in StatefulSet {sts['metadata']['name']} successful")

@@ -11,6 +11,9 @@ GVR_MESHCONFIG = ("config.openservicemesh.io", "v1alpha2", "meshconfigs")
 GVR_DEPLOY = ("apps", "v1", "deployments")
 
 _installed = set()
+WEBHOOK_DOWN = ('Internal error occurred: failed calling webhook "osm-inject.k8s.io": failed to call webhook: '
+                'Post "https://osm-injector.osm-system.svc:9090/mutate-pod-creation?timeout=20s": '
+                'no endpoints available for service "osm-injector"')
 
 
 def _get(store, gvr, ns, name):
@@ -40,9 +43,8 @@ def _arg(container, flag):
     return None
 
 
-def _running_injector_spec(store):
-    """The pod spec of the newest Ready osm-injector pod (the one answering the webhook), else the
-    Deployment's template."""
+def _ready_injector_pod(store):
+    """The newest Ready osm-injector pod (the one answering the webhook), or None."""
     list_refs = getattr(store, "list_refs", None)
     try:
         pods = (list_refs(GVR_POD, catalog.MESH_NAMESPACE, "app=osm-injector")[0] if list_refs
@@ -51,15 +53,16 @@ def _running_injector_spec(store):
         pods = []
     ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and any(
         c.get("type") == "Ready" and c.get("status") == "True" for c in (p.get("status") or {}).get("conditions") or [])]
-    if ready:
-        return max(ready, key=lambda p: p["metadata"].get("creationTimestamp", ""))["spec"]
-    d = _get(store, GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
-    return d["spec"]["template"]["spec"] if d else None
+    return max(ready, key=lambda p: p["metadata"].get("creationTimestamp", "")) if ready else None
 
 
-def sidecar_init_image(store) -> str:
+def sidecar_init_image(store, pod=None) -> str:
     """The init image the running osm-injector would use: its flag or env, else its version's default."""
-    spec = _running_injector_spec(store)
+    pod = pod or _ready_injector_pod(store)
+    spec = pod["spec"] if pod else None
+    if spec is None:
+        d = _get(store, GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
+        spec = d["spec"]["template"]["spec"] if d else None
     if spec:
         for c in spec.get("containers") or []:
             if c.get("name") == "osm-injector":
@@ -145,7 +148,13 @@ def mutate(store, op, pod, old=None) -> None:
     mc = meshconfig(store)
     if mc is None:
         return  # no mesh installed: nothing would have injected
-    inject(pod, sidecar_image(mc), sidecar_init_image(store))
+    answering = _ready_injector_pod(store)
+    if answering is None:
+        # the webhook fails closed (failurePolicy Fail): with no Ready osm-injector, pods of meshed namespaces
+        # cannot be created at all, as the guide warns for a control plane being redeployed
+        from ..errors import ApiException
+        raise ApiException(500, "InternalError", WEBHOOK_DOWN)
+    inject(pod, sidecar_image(mc), sidecar_init_image(store, answering))
 
 
 def install(store) -> None:
