@@ -22,7 +22,6 @@ from .watch import ListWatchMixin
 log = logging.getLogger("kubesim.server")
 
 
-
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()

@@ -92,7 +92,8 @@ class Manager:
             self.store.call_soon(self.flush)
 
     def soon(self, fn):
-        self._soon.append(fn)
+        if fn not in self._soon:
+            self._soon.append(fn)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.store.call_soon(self.flush)
@@ -120,6 +121,9 @@ class Manager:
             fn()
         except Exception:  # noqa: BLE001 - one object's failure must not stop the others
             log.exception("controller failed")
+
+    def later_call(self, seconds, fn):
+        self.store.call_later(seconds, lambda: self.soon(fn))
 
     def later(self, seconds, gvr, uid):
         self.store.call_later(seconds, lambda: self.mark(gvr, uid))

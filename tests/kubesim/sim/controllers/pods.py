@@ -155,9 +155,11 @@ class PodLifecycle:
             new["spec"]["nodeName"] = util.NODE_NAME
             try:
                 new = util.s_update(self.store, util.GVR_POD, new)
-            except Exception as e:  # noqa: BLE001 - gone or conflicting: the next event retries
+            except Exception as e:  # noqa: BLE001 - gone (its DELETED event cleans up) or conflicting: retry later
                 log.debug("bind %s failed: %s", key, e)
                 self.sched.release(new)
+                self.pending.append(uid)
+                self.mgr.later_call(1.0, self.retry_pending)
                 continue
             self.mgr.cache.observe(util.GVR_POD, new)
             self.state[uid] = {"stage": "starting", "restarts": 0, "token": 0}
