@@ -2,6 +2,7 @@
 from . import catalog
 from . import seed as _seed_module  # sim/mesh/seed.py; the name `seed` below is the function
 
+VERSIONS = catalog.VERSIONS  # the releases --mesh accepts (a leading "v" is optional)
 extra_images: set = set()  # images passed with --extra-image (SIM-CORE fills it); they pull like known ones
 
 

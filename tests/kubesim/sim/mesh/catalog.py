@@ -43,7 +43,13 @@ def at_least(version: str, other: str) -> bool:
     return _parse(version) >= _parse(other)
 
 
+def normalize(version: str) -> str:
+    """'1.3.9' and 'v1.3.9' both name v1.3.9."""
+    return version if not version or version.startswith("v") else "v" + version
+
+
 def release(version: str) -> dict:
+    version = normalize(version)
     if version not in RELEASES:
         raise KeyError(f"unknown osm-edge version {version!r}; known: {', '.join(VERSIONS)}")
     return RELEASES[version]

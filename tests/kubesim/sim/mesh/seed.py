@@ -92,9 +92,12 @@ def seed_workloads(store, workloads: int, namespaces: int, replicas: int) -> Non
 
 
 def seed(store, version, workloads: int = 0, namespaces: int = 1, replicas: int = 1) -> None:
-    """Runs the seeding on the store's dispatcher thread when there is one: thousands of creates from another
+    """Raises ValueError for a version the catalog does not know (before touching the store).
+    Runs the seeding on the store's dispatcher thread when there is one: thousands of creates from another
     thread would wake the dispatcher once per object and the two threads would trade the GIL for most of
     the time (4x slower); on the dispatcher, the events simply queue up and are handled afterwards."""
+    if version and catalog.normalize(version) not in catalog.RELEASES:
+        raise ValueError(f"unknown osm-edge version {version!r}; known: {', '.join(catalog.VERSIONS)}")
     dispatcher = getattr(store, "_dispatcher", None)
     call_soon = getattr(store, "call_soon", None)
     if dispatcher is None or call_soon is None or threading.current_thread() is dispatcher \
@@ -118,6 +121,7 @@ def seed(store, version, workloads: int = 0, namespaces: int = 1, replicas: int 
 
 
 def _seed(store, version, workloads, namespaces, replicas) -> None:
+    version = catalog.normalize(version) if version else version
     injector.install(store)
     if version:
         seed_control_plane(store, version)
