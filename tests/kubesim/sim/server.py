@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import crd as crdmod
 from . import discovery, rbac
+from . import apply as applymod
 from . import patch as patchmod
 from .errors import ApiException, not_found
 from .store import clone
@@ -487,11 +488,11 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
                     if info.namespaced:
                         body["metadata"]["namespace"] = req.namespace
                     self._check_kind(info, body, req)
-                    new = patchmod.server_side_apply(None, body, self.q.get("fieldManager"),
+                    new = applymod.server_side_apply(None, body, self.q.get("fieldManager"),
                                                      info.api_version(req.version), force, req.sub)
                     obj = store.create_ref(gvr, new, dry_run=dry, copy_in=False)
                     return self._ok(201, obj)
-                new = patchmod.server_side_apply(live, body, self.q.get("fieldManager"),
+                new = applymod.server_side_apply(live, body, self.q.get("fieldManager"),
                                                  info.api_version(req.version), force, req.sub)
                 new["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
                 obj = store.update_ref(gvr, new, subresource=req.sub, dry_run=dry, operation="Apply")

@@ -14,6 +14,7 @@ import uuid
 from . import api_types
 from .api_types import ResourceInfo, now_iso
 from .errors import ApiException, already_exists, conflict, invalid, not_found  # noqa: F401 (re-exported)
+from .events import core_event_to_events_v1, events_v1_to_core_event
 from .selectors import parse_field_selector, parse_label_selector
 
 log = logging.getLogger("kubesim.store")
@@ -369,8 +370,8 @@ class Store:
             for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 md.pop(k, None)
             if field_manager:
-                from . import patch as patchmod
-                patchmod.record_update(obj, None, field_manager, "Update", info.api_version())
+                from . import apply as applymod
+                applymod.record_update(obj, None, field_manager, "Update", info.api_version())
             if dry_run:
                 md["resourceVersion"] = str(self._rv)
                 return obj
@@ -438,8 +439,8 @@ class Store:
             else:
                 md["generation"] = old["metadata"].get("generation", 1)
             if field_manager:
-                from . import patch as patchmod
-                patchmod.record_update(obj, old, field_manager, operation, info.api_version(),
+                from . import apply as applymod
+                applymod.record_update(obj, old, field_manager, operation, info.api_version(),
                                        subresource=manager_subresource or subresource)
             md["resourceVersion"] = old["metadata"]["resourceVersion"]
             if obj == old:   # a no-op write changes nothing, not even the resourceVersion
@@ -615,28 +616,3 @@ class Store:
 
 def _spec_part(obj):
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-
-
-def core_event_to_events_v1(ev):
-    io = ev.get("involvedObject") or {}
-    out = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": ev["metadata"],
-           "eventTime": ev.get("eventTime"), "reason": ev.get("reason"), "note": ev.get("message"),
-           "type": ev.get("type"), "regarding": io,
-           "reportingController": ev.get("reportingComponent") or (ev.get("source") or {}).get("component", ""),
-           "reportingInstance": ev.get("reportingInstance", ""), "action": ev.get("action", ""),
-           "deprecatedSource": ev.get("source", {}), "deprecatedFirstTimestamp": ev.get("firstTimestamp"),
-           "deprecatedLastTimestamp": ev.get("lastTimestamp"), "deprecatedCount": ev.get("count")}
-    if ev.get("related"):
-        out["related"] = ev["related"]
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def events_v1_to_core_event(ev):
-    out = {"apiVersion": "v1", "kind": "Event", "metadata": ev.get("metadata", {}),
-           "involvedObject": ev.get("regarding") or {}, "reason": ev.get("reason"), "message": ev.get("note"),
-           "type": ev.get("type"), "eventTime": ev.get("eventTime"), "action": ev.get("action"),
-           "reportingComponent": ev.get("reportingController"), "reportingInstance": ev.get("reportingInstance"),
-           "source": ev.get("deprecatedSource") or {"component": ev.get("reportingController", "")},
-           "firstTimestamp": ev.get("deprecatedFirstTimestamp"), "lastTimestamp": ev.get("deprecatedLastTimestamp"),
-           "count": ev.get("deprecatedCount"), "related": ev.get("related")}
-    return {k: v for k, v in out.items() if v is not None}

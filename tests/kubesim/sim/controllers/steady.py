@@ -7,12 +7,16 @@ from . import util
 _status_kept_on_create = None  # learned once: does store.create keep .status? (else patch_status after)
 
 
-def _create(store, gvr, obj):
+def _create(store, gvr, obj, field_manager=None):
     global _status_kept_on_create
     status = obj.get("status")
     create_ref = getattr(store, "create_ref", None)
     # create_ref stores our dict without copying it in or out: seeding 10,000 workloads must take seconds
-    out = create_ref(gvr, obj, copy_in=False) if create_ref else store.create(gvr, obj)
+    if create_ref:
+        out = create_ref(gvr, obj, field_manager=field_manager, copy_in=False) if field_manager else \
+            create_ref(gvr, obj, copy_in=False)
+    else:
+        out = store.create(gvr, obj)
     if status is not None and _status_kept_on_create is not True:
         kept = out.get("status") == status if _status_kept_on_create is None else False
         if _status_kept_on_create is None:
@@ -34,8 +38,9 @@ def deployment_status(replicas: int, rs_name: str, ts: str, generation: int = 1)
                  "message": f'ReplicaSet "{rs_name}" has successfully progressed.'}]}
 
 
-def create_deployment(store, deploy: dict, prepare=None) -> dict:
-    """Creates deploy (spec only) plus its ReplicaSet and Ready pods; returns the stored Deployment."""
+def create_deployment(store, deploy: dict, prepare=None, field_manager=None) -> dict:
+    """Creates deploy (spec only) plus its ReplicaSet and Ready pods; returns the stored Deployment.
+    field_manager: who the Deployment's fields belong to in managedFields (e.g. helm for the control plane)."""
     ts = util.now()
     deploy = copy.deepcopy(deploy)
     spec = deploy["spec"]
@@ -50,7 +55,7 @@ def create_deployment(store, deploy: dict, prepare=None) -> dict:
     h = util.template_hash(spec["template"])
     rs_name = f"{md['name']}-{h}"
     deploy["status"] = deployment_status(replicas, rs_name, ts)
-    d = _create(store, util.GVR_DEPLOY, deploy)
+    d = _create(store, util.GVR_DEPLOY, deploy, field_manager)
 
     tmpl = copy.deepcopy(spec["template"])
     tmpl.setdefault("metadata", {}).setdefault("labels", {})[util.HASH_LABEL] = h

@@ -67,7 +67,8 @@ def seed_control_plane(store, version: str) -> None:
     mc = chart.meshconfig(version)
     store.create(("config.openservicemesh.io", catalog.meshconfig_storage_version(version), "meshconfigs"), mc)
     for d in chart.control_plane(version):
-        steady.create_deployment(store, d)
+        # Helm installed them: server-side apply by another manager conflicts on what Helm set, as in a cluster
+        steady.create_deployment(store, d, field_manager="helm")
     store.create(GVR_SECRET, helm_secret(version))
 
 
