@@ -50,6 +50,13 @@ class RbacTest(unittest.TestCase):
         self.assertIn("team", self.k(*as_bot, "get", "namespaces").stdout)
         listing = self.k(*as_bot, "auth", "can-i", "--list", "-n", "team").stdout
         self.assertRegex(listing, r"configmaps\s+\[\]\s+\[\]\s+\[get list watch\]")
+        # impersonation by the admin sees the same permissions
+        self.assertEqual(self.k("auth", "can-i", "list", "pods", "-n", "team",
+                                "--as=system:serviceaccount:team:bot").stdout.strip(), "yes")
+        self.assertEqual(self.k("auth", "can-i", "delete", "pods", "-n", "team", "--as=system:serviceaccount:team:bot",
+                                ok=False).stdout.strip(), "no")
+        cp = self.k("get", "secrets", "-n", "team", "--as=system:serviceaccount:team:bot", ok=False)
+        self.assertIn("cannot list resource \"secrets\"", cp.stderr)
         # the admin certificate stays all-powerful
         self.assertEqual(self.k("auth", "can-i", "*", "*").stdout.strip(), "yes")
 

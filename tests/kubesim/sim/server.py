@@ -242,9 +242,23 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
             cert = self.request.getpeercert()
         except (ValueError, AttributeError):
             cert = None
-        if cert:
-            return rbac.ADMIN
-        return rbac.ANONYMOUS
+        user = rbac.ADMIN if cert else rbac.ANONYMOUS
+        return self._impersonate(user) if self.headers.get("Impersonate-User") else user
+
+    def _impersonate(self, user):
+        """kubectl --as/--as-group: the admin (or anyone RBAC lets impersonate) acts as that user."""
+        name = self.headers.get("Impersonate-User")
+        groups = self.headers.get_all("Impersonate-Group") or []
+        if self.api.rbac and not user.get("admin") and not rbac.allowed(
+                self.api.store, user, {"verb": "impersonate", "group": "", "resource": "users", "name": name}):
+            raise ApiException(403, "Forbidden", f'users "{name}" is forbidden: User "{user["username"]}" cannot '
+                                                 f'impersonate resource "users" in API group "" at the cluster scope')
+        groups = list(groups)
+        if name.startswith("system:serviceaccount:"):
+            ns = name.split(":")[2]
+            groups += ["system:serviceaccounts", f"system:serviceaccounts:{ns}"]
+        groups.append("system:authenticated")
+        return {"username": name, "groups": groups, "admin": "system:masters" in groups}
 
     def _kubesim(self, method, path):
         api = self.api
