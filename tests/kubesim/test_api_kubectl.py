@@ -371,6 +371,11 @@ class KubectlTest(unittest.TestCase):
         missing = dict(g, metadata={"name": "g2", "namespace": ns}, spec={})
         cp = self.k("create", "-f", "-", input=json.dumps(missing), ok=False)
         self.assertIn("spec.color: Required value", cp.stderr)
+        status, body, _ = self.sim.request("POST", f"/apis/test.kubesim.io/v1/namespaces/{ns}/gadgets",
+                                           dict(g, metadata={"name": "g3"}, spec={"color": "red", "replicas": -1}))
+        self.assertEqual((status, body["kind"], body["reason"]), (422, "Status", "Invalid"))
+        self.assertEqual([(c["reason"], c["field"]) for c in body["details"]["causes"]],
+                         [("FieldValueInvalid", "spec.replicas")])
         # strict field validation
         cp = self.k("apply", "-f", "-", input=json.dumps(dict(g, spec={"color": "red", "junk": 1})), ok=False)
         self.assertIn('unknown field "spec.junk"', cp.stderr)
