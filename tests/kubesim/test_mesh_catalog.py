@@ -118,9 +118,15 @@ class CliRule(unittest.TestCase):
                             ["--init-container-image", "flomesh/osm-edge-sidecar-init:1.3.9"])
         self.assertIsNone(cli_check.fatal_error(ok))
 
-    def test_older_image_with_newer_args_reports_the_unknown_flag(self):
-        err = cli_check.fatal_error(self.container("v1.3.9", "bootstrap", "v1.1.3"))
-        self.assertEqual("unknown flag: --trust-domain", err)
+    def test_older_image_with_newer_args_is_fatal_too(self):
+        c = self.container("v1.3.9", "bootstrap", "v1.1.3")
+        self.assertEqual(catalog.FATAL_INIT_IMAGE_LINE, cli_check.fatal_log_line(cli_check.fatal_error(c)))
+        self.assertEqual({"missing": [], "unknown": ["--enable-mesh-root-certificate", "--trust-domain"]},
+                         cli_check.mismatch_details(c))
+
+    def test_vault_flags_are_accepted_but_never_required(self):
+        args = catalog.container_args("v1.2.3", "controller") + ["--vault-host", "vault", "--vault-port", "8200"]
+        self.assertIsNone(cli_check.fatal_error(self.container("v1.2.3", "controller", args=args)))
 
     def test_non_osm_containers_are_never_checked(self):
         self.assertIsNone(cli_check.fatal_error({"name": "precheck", "image": catalog.image("v1.3.9", "controller")}))

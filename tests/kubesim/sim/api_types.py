@@ -466,6 +466,13 @@ def validate_update(info: ResourceInfo, obj: dict, old: dict) -> list:
         if new_v != old_v:
             causes.append({"reason": "FieldValueInvalid", "field": path,
                            "message": f"Invalid value: {_show(new_v)}: field is immutable"})
+    if _g(old, "metadata", "deletionTimestamp"):
+        added = set(_g(obj, "metadata", "finalizers", default=[]) or []) - set(
+            _g(old, "metadata", "finalizers", default=[]) or [])
+        if added:
+            causes.append({"reason": "FieldValueForbidden", "field": "metadata.finalizers",
+                           "message": "Forbidden: no new finalizers can be added if the object is being deleted, "
+                                      f"found new finalizers {sorted(added)!r}".replace("'", '"')})
     if gr in (("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets")):
         immutable("spec.selector", _g(obj, "spec", "selector"), _g(old, "spec", "selector"))
     if gr == ("", "services") and _g(old, "spec", "clusterIP") and _g(obj, "spec", "clusterIP") not in (None, ""):

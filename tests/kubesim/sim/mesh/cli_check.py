@@ -1,6 +1,7 @@
 """The FatalInvalidCLIParameters rule: a control-plane container whose osm-edge image needs flags its args lack."""
 from . import catalog
 
+MISMATCH = "Please specify the init container image using --init-container-image"
 COMPONENTS = {"osm-bootstrap": "bootstrap", "osm-controller": "controller", "osm-injector": "injector"}
 
 
@@ -21,20 +22,29 @@ def fatal_error(container: dict) -> str | None:
     given = catalog.flag_names(list(container.get("command") or [])[1:] + list(container.get("args") or []))
     if component == "injector" and "--init-container-image" not in given and \
             not _env(container, "OSM_DEFAULT_INIT_CONTAINER_IMAGE"):
-        return "Please specify the init container image using --init-container-image"
+        return MISMATCH
     missing = [f for f in catalog.container_args(version, component) if f.startswith("--")
                and f.split("=", 1)[0] not in given]
-    if missing:
-        # The guide's words: every flag this image needs but was not given is reported as the missing init
-        # container image, which is what a CLI/image version mismatch looks like in the field.
-        return "Please specify the init container image using --init-container-image"
     unknown = [f for f in given if f not in catalog.allowed_flags(version, component)]
-    if unknown:
-        return f"unknown flag: {unknown[0]}"
+    if missing or unknown:
+        # Args rendered by another release's chart than the image's: a CLI/image version mismatch, which the
+        # guide shows with exactly this error whichever side is newer.
+        return MISMATCH
     return None
 
 
+def mismatch_details(container: dict) -> dict:
+    """What differs, for people reading the simulator's code or logs: {"missing": [...], "unknown": [...]}."""
+    component = COMPONENTS.get(container.get("name", ""))
+    version = catalog.version_of_image(container.get("image", ""))
+    if component is None or version is None:
+        return {"missing": [], "unknown": []}
+    given = catalog.flag_names(list(container.get("args") or []))
+    return {"missing": sorted(catalog.required_flags(version, component) - set(given)),
+            "unknown": sorted(f for f in given if f not in catalog.allowed_flags(version, component))}
+
+
 def fatal_log_line(error: str) -> str:
-    if error == "Please specify the init container image using --init-container-image":
+    if error == MISMATCH:
         return catalog.FATAL_INIT_IMAGE_LINE
     return '{"level":"fatal","error":"%s","reason":"FatalInvalidCLIParameters"}' % error.replace('"', '\\"')
