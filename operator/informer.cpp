@@ -150,7 +150,8 @@ bool Informer::wait_backoff(std::stop_token stop, std::chrono::milliseconds& bac
   backoff = std::min(backoff * 2, opts_.backoff_cap);
   std::unique_lock lock(mu_);
   // Waits on the stop token, not the Clock: stopping must be prompt and backoff is real time by nature.
-  return !cv_.wait_for(lock, stop, std::min(wait, opts_.backoff_cap), [] { return false; });
+  cv_.wait_for(lock, stop, std::min(wait, opts_.backoff_cap), [] { return false; });
+  return !stop.stop_requested();
 }
 
 void Informer::run(std::stop_token stop) {
