@@ -141,9 +141,11 @@ std::optional<Problem> control_plane_pod_problem(Context& ctx, const View& v, bo
       if (e.value("reason", "") != "FatalInvalidCLIParameters") continue;
       if (e.contains("involvedObject") && e["involvedObject"].value("name", "") != name) continue;
       return Problem{"FatalInvalidCLIParameters",
-                     "control-plane pod " + name + " crash-loops with " + e.value("message", std::string("")) +
-                         " (reason FatalInvalidCLIParameters): the control-plane images and their arguments are of "
-                         "different osm-edge versions. Upgrade with the registry and tag set together "
+                     "control-plane pod " + name + " crash-loops: " + e.value("message", std::string("")) +
+                         " (reason FatalInvalidCLIParameters; the upgrade guide's case is the log line "
+                         "{\"error\":\"Please specify the init container image using --init-container-image\","
+                         "\"reason\":\"FatalInvalidCLIParameters\"}): the control-plane images and their arguments "
+                         "are of different osm-edge versions. Upgrade with the registry and tag set together "
                          "(spec.containerRegistry and spec.imageTag, as `osm mesh upgrade --container-registry "
                          "$CTR_REGISTRY --osm-image-tag $CTR_TAG` does)."};
     }

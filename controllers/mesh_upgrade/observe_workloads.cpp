@@ -167,8 +167,6 @@ void observe_verify(Context& ctx, Observed& o, View& v) {
     auto rs = rollout_status("Deployment", *it->second);
     if (rs.state != Rollout::Complete) problems.push_back(std::string(name) + ": " + rs.message);
   }
-  const json& before_crds = v.status;
-  (void)before_crds;
   std::vector<std::string> missing;
   for (const auto& crd_name : v.target->crds) {
     auto crd = ctx.caches.crds->get("", crd_name);
@@ -216,7 +214,8 @@ void observe_verify(Context& ctx, Observed& o, View& v) {
 void observe_rollback(Context& ctx, Observed& o, View& v) {
   const json previous = v.status.value("previousImages", json::object());
   bool progressing = false;
-  for (const auto& [name, images] : previous.value("deployments", json::object()).items()) {
+  const json recorded = previous.value("deployments", json::object());
+  for (const auto& [name, images] : recorded.items()) {
     auto it = v.control_plane.find(name);
     if (it == v.control_plane.end()) continue;
     const auto now = snapshot(*it->second);
@@ -242,8 +241,6 @@ void observe_rollback(Context& ctx, Observed& o, View& v) {
       ++to_restart;
     } else if (w.rolled_back) {
       ctx.expectations.observed(v.attempt_id + "/rollback", w.key());
-      auto it = std::find_if(v.workloads.begin(), v.workloads.end(), [&](const WorkloadView& x) { return x.key() == w.key(); });
-      (void)it;
       const auto store = w.kind == "Deployment" ? ctx.caches.deployments : w.kind == "StatefulSet" ? ctx.caches.statefulsets : ctx.caches.daemonsets;
       if (auto obj = store->get(w.ref.ns, w.ref.name)) {
         auto rs = rollout_status(w.kind, *obj);
