@@ -89,7 +89,31 @@ class Env:
         return op
 
     def kubectl(self, *args, **kw):
+        """kubectl against the simulator; reads are retried through injected API faults (a test's own
+        reads are not what a fault test examines)."""
+        if args and args[0] == "get":
+            check = kw.pop("check", False)
+            for _ in range(10):
+                cp = self.sim.kubectl(*args, **kw)
+                if cp.returncode == 0 or "injected fault" not in cp.stderr:
+                    break
+            if check and cp.returncode != 0:
+                raise AssertionError(f"kubectl {' '.join(args)} failed ({cp.returncode}): {cp.stderr}{cp.stdout}")
+            return cp
         return self.sim.kubectl(*args, **kw)
+
+    def wait_ready(self, name, timeout=300, ns="osm-system"):
+        """Waits for Ready=True (or fails at Stalled=True) on a MeshUpgrade; returns its status."""
+        def check():
+            st = self.mu(name, ns).get("status", {})
+            conds = {c["type"]: c for c in st.get("conditions", [])}
+            if conds.get("Stalled", {}).get("status") == "True":
+                raise AssertionError(f"mu/{name} stalled: {conds['Stalled']}\n{self.log_tail()}")
+            return st if conds.get("Ready", {}).get("status") == "True" else None
+        try:
+            return wait_for(check, timeout=timeout, interval=0.5, what=f"Ready on mu/{name}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\noperator log tail:\n{self.log_tail()}") from None
 
     def get(self, *args):
         cp = self.kubectl("get", *args, "-o", "json", check=True)

@@ -20,10 +20,7 @@ class Faults(unittest.TestCase):
             args += ["--fault", f]
         with optest.Env(args) as env:
             env.apply(optest.meshupgrade("up", "v1.3.9", sidecar={"maxConcurrent": 5}))
-            cp = env.kubectl("wait", "--for=condition=Ready", "mu/up", "-n", "osm-system", "--timeout=420s",
-                             "--request-timeout=0")
-            status = env.mu("up").get("status", {})
-            self.assertEqual(cp.returncode, 0, f"{cp.stderr}\n{status}\n{env.log_tail()}")
+            status = env.wait_ready("up", timeout=420)
             self.assertEqual(status["phase"], "Succeeded")
             revs = revisions(env)
             self.assertEqual(len(revs), 20)
