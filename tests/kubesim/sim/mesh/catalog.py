@@ -275,7 +275,7 @@ def crd_objects(version: str) -> list:
                 ver["additionalPrinterColumns"] = copy.deepcopy(c["columns"])
             versions.append(ver)
         spec = {"group": c["group"], "names": names, "scope": c["scope"], "versions": versions}
-        if v_conv(version, c):
+        if _conversion_none(version, c):
             spec["conversion"] = {"strategy": "None"}
         out.append({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
                     "metadata": {"name": f"{c['plural']}.{c['group']}", "labels": dict(c["labels"])},
@@ -283,7 +283,7 @@ def crd_objects(version: str) -> list:
     return out
 
 
-def v_conv(version, c) -> bool:
+def _conversion_none(version, c) -> bool:
     # From 1.2 the osm-edge CRDs (not the flomesh.io multicluster ones) declare a None conversion strategy.
     return at_least(version, "v1.2.0") and c["labels"] is _OSM
 

@@ -1,4 +1,4 @@
-"""The FatalInvalidCLIParameters rule: a control-plane container whose osm-edge image needs flags its args lack."""
+"""The FatalInvalidCLIParameters rule: an osm-edge control-plane image run with args of another release's chart."""
 from . import catalog
 
 MISMATCH = "Please specify the init container image using --init-container-image"
