@@ -215,6 +215,7 @@ RestConfig load_kubeconfig(const std::string& path, const std::string& context) 
       if (paths.size() == 1) throw ConfigError("kubeconfig " + p + ": file not found");
       continue;  // kubectl skips missing entries of a KUBECONFIG list
     }
+    if (fs::is_directory(p, ec)) throw ConfigError("kubeconfig " + p + ": is a directory, not a file");
     merge_file(p, m);
   }
   if (m.files.empty()) throw ConfigError("kubeconfig " + label + ": no readable kubeconfig file");

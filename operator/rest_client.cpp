@@ -90,6 +90,9 @@ struct RestClient::Impl {
                                           : cfg.user_agent) {
     tls_cert = cfg.client_cert_pem;
     tls_key = cfg.client_key_pem;
+    if (!cfg.tls_server_name.empty())
+      spdlog::warn("tls-server-name {} is not supported; verifying the certificate against {}", cfg.tls_server_name,
+                   cfg.server);
     if (cfg.insecure_skip_tls_verify)
       spdlog::warn("TLS certificate verification is disabled for {} (insecure-skip-tls-verify)", cfg.server);
     client = make_client(std::chrono::duration_cast<std::chrono::seconds>(cfg.timeout));
@@ -189,6 +192,7 @@ struct RestClient::Impl {
         std::throw_with_nested(std::runtime_error(method + " " + path + ": transport error"));
       }
       observe(method, a.code, start);
+      spdlog::debug("{} {} -> {} (attempt {})", method, path, a.code, attempt + 1);
       if (a.code == 401 && !reauthed && creds.refreshable()) {
         // A rotated token or an expired exec credential: fetch anew once.
         reauthed = true;

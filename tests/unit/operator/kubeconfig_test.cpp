@@ -199,6 +199,7 @@ TEST_CASE("kubeconfig: each kind of broken file gives one line naming file and f
     CHECK_THAT(err, Catch::Contains(row.want));
     CHECK(err.find('\n') == std::string::npos);
   }
+  CHECK(error_of(dir.path.string()) == "kubeconfig " + dir.path.string() + ": is a directory, not a file");
   CHECK(error_of((dir.path / "absent").string()) == "kubeconfig " + (dir.path / "absent").string() + ": file not found");
 }
 

@@ -359,3 +359,22 @@ TEST_CASE("rest client: client-side rate limit spaces requests at qps after the 
   for (int i = 0; i < 4; ++i) client.server_version();
   CHECK(std::chrono::steady_clock::now() - start >= 250ms);  // 3 waits of 100 ms
 }
+
+TEST_CASE("rest client: a request that stalls past the timeout fails instead of hanging") {
+  HttpsTestServer server([](const TestRequest&) {
+    TestResponse r;
+    r.stream = [](kubert::testing::ChunkWriter& w) {
+      w.wait_client_closed(60s);  // headers sent, body never comes
+      return false;
+    };
+    return r;
+  });
+  RestConfig cfg = config_for(server);
+  cfg.timeout = 1s;
+  RestClientOptions o = fast_retries();
+  o.max_retries = 0;
+  RestClient client(cfg, o);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(client.server_version(), std::runtime_error);
+  CHECK(std::chrono::steady_clock::now() - start < 20s);
+}
