@@ -265,6 +265,22 @@ class KubectlTest(unittest.TestCase):
         self.assertEqual(self.kjson("get", "cm", "shared", "-n", ns)["data"], {"b": "3"})
         # same value from two managers: shared ownership, no conflict
         self.k("apply", "--server-side", "--field-manager=carol", "-f", "-", input=json.dumps(cm))
+        # keyed lists: a container and an env entry the manager stops applying are removed, the rest merged
+        def dep(containers, labels):
+            return json.dumps({"apiVersion": "apps/v1", "kind": "Deployment",
+                               "metadata": {"name": "ssa", "namespace": ns, "labels": labels},
+                               "spec": {"selector": {"matchLabels": {"app": "ssa"}},
+                                        "template": {"metadata": {"labels": {"app": "ssa"}},
+                                                     "spec": {"containers": containers}}}})
+        self.k("apply", "--server-side", "-f", "-", input=dep(
+            [{"name": "a", "image": "nginx:1", "env": [{"name": "X", "value": "1"}, {"name": "Z", "value": "2"}]},
+             {"name": "b", "image": "nginx:2"}], {"one": "1", "two": "2"}))
+        self.k("apply", "--server-side", "-f", "-", input=dep(
+            [{"name": "a", "image": "nginx:1", "env": [{"name": "X", "value": "1"}]}], {"one": "1"}))
+        d = self.kjson("get", "deploy", "ssa", "-n", ns)
+        self.assertEqual(d["metadata"]["labels"], {"one": "1"})
+        self.assertEqual([c["name"] for c in d["spec"]["template"]["spec"]["containers"]], ["a"])
+        self.assertEqual(d["spec"]["template"]["spec"]["containers"][0]["env"], [{"name": "X", "value": "1"}])
 
     # ------------------------------------------------------------------ deletion
     def _owned(self, ns, owner_uid, name):

@@ -280,9 +280,14 @@ def server_side_apply(live, applied, manager, api_version, force=False, subresou
     for e in merged["metadata"].get("managedFields", []):
         if not (e.get("manager") == manager and e.get("operation") == "Apply"):
             others |= fields_to_paths(e.get("fieldsV1"))
-    for p in sorted(previously - applied_paths - others, key=len, reverse=True):
-        if any(q[:len(p)] == p and q != p for q in applied_paths | others):
+    kept = applied_paths | others
+    removed = []
+    for p in sorted(previously - kept, key=len):   # items before their fields, so keys still match
+        if any(p[:len(r)] == r for r in removed):
+            continue
+        if any(q[:len(p)] == p and q != p for q in kept):
             continue
         _remove_path(merged, p)
+        removed.append(p)
     _set_entry(merged, manager, "Apply", api_version, applied_paths, subresource)
     return merged
