@@ -1,0 +1,1 @@
+"""bench/run's parts: the simulator, the two procedures (operator, kubectl), memory rows, reports."""
