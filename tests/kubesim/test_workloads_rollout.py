@@ -117,6 +117,11 @@ class Rollouts(unittest.TestCase):
         conds = {c["type"]: c for c in self.get("deploy", "stuck")["status"]["conditions"]}
         self.assertEqual("ProgressDeadlineExceeded", conds["Progressing"]["reason"])
         self.assertEqual("False", conds["Progressing"]["status"])
+        # undo to the previous ReplicaSet: progressing again, then complete
+        self.k("rollout", "undo", "deploy/stuck", check=True)
+        self.rollout_ok("deploy/stuck")
+        conds = {c["type"]: c for c in self.get("deploy", "stuck")["status"]["conditions"]}
+        self.assertEqual("NewReplicaSetAvailable", conds["Progressing"]["reason"])
 
     def test_statefulset_rolling_update_and_status(self):
         self.k("apply", "-f", "-", input=manifest("StatefulSet", "db", replicas=3), check=True)

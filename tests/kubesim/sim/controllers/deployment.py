@@ -304,8 +304,12 @@ class DeploymentController:
                            or ready > (old.get("readyReplicas", 0) or 0)
                            or available > (old.get("availableReplicas", 0) or 0))
             cur = conds.get("Progressing")
-            if progressing or cur is None or cur.get("reason") == "NewReplicaSetAvailable" and \
-                    md.get("generation", 1) != old.get("observedGeneration"):
+            # a new generation (scale, undo to an existing ReplicaSet) starts progressing again at once, so
+            # `rollout status` never reads a stale verdict next to the new observedGeneration
+            settled = ("NewReplicaSetAvailable", "ProgressDeadlineExceeded")
+            restarted = cur is not None and cur.get("reason") in settled \
+                and md.get("generation", 1) != old.get("observedGeneration")
+            if progressing or cur is None or restarted:
                 set_cond("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.',
                          refresh=True)
             elif deadline is not None and cur.get("reason") != "ProgressDeadlineExceeded":
