@@ -65,7 +65,7 @@ def run(n, ready_delay, concurrency, namespaces, seed, progress):
         return {
             "kubectl_s": round(wall, 2),
             "kubectl_workloads": len(work),
-            "kubectl_errors": errors[:5],
+            "kubectl_error": f"{len(errors)} workloads failed: {errors[:3]}" if errors else None,
             "kubectl_first_restart_s": round(first, 2) if first is not None else None,
             "kubectl_requests_by_verb": simulator.by_verb(stats),
             "kubectl_requests_per_workload": round(total / max(1, n), 2),

@@ -62,7 +62,7 @@ class _Observer:
 
 
 def run(binary, n, ready_delay, concurrency, namespaces, seed, qps, burst, progress, timeout):
-    """Returns the operator_* fields of a result row (an "error" field when the upgrade did not finish)."""
+    """Returns the operator_* fields of a result row (an "operator_error" field when the upgrade did not finish)."""
     sim = simulator.fresh(n, ready_delay, namespaces, seed)
     op = None
     watches = []
@@ -118,7 +118,7 @@ def run(binary, n, ready_delay, concurrency, namespaces, seed, qps, burst, progr
             "sim_busy_operator": round(sim_cpu / wall, 2) if wall > 0 else None,
         }
         if obs.stalled:
-            row["error"] = obs.stalled + "\n" + op.tail(10)
+            row["operator_error"] = obs.stalled + "\n" + op.tail(10)
         return row
     finally:
         for w in watches:

@@ -21,7 +21,7 @@ def _gnuplot(log):
 
 
 def draw(rows, png, log) -> bool:
-    sc = [r for r in rows if "row" not in r and r.get("operator_s")]
+    sc = [r for r in rows if "row" not in r and (r.get("operator_s") or r.get("kubectl_s"))]
     if not sc:
         return False
     gp = _gnuplot(log)
@@ -36,7 +36,7 @@ def draw(rows, png, log) -> bool:
         path = os.path.join(tmp, f"s{i}.dat")
         with open(path, "w") as f:
             for r in pts:
-                f.write(f"{r['n']} {r['operator_s']} {r.get('kubectl_s') or 'NaN'} {r['bound_s'] or 'NaN'}\n")
+                f.write(f"{r['n']} {r.get('operator_s') or 'NaN'} {r.get('kubectl_s') or 'NaN'} {r['bound_s'] or 'NaN'}\n")
         st = styles[i % len(styles)]
         plots.append(f"'{path}' using 1:2 with linespoints lw 2 pt 7 {st} title 'operator D={d:g} C={c}'")
         plots.append(f"'{path}' using 1:3 with linespoints lw 2 pt 4 dt 2 {st} title 'kubectl D={d:g} C={c}'")

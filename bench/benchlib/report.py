@@ -39,7 +39,7 @@ def _scenarios(rows):
 def targets(rows) -> list:
     """[(target, verdict, evidence)] for DESIGN §5 from what was measured."""
     out = []
-    sc = [r for r in _scenarios(rows) if r.get("operator_s") and not r.get("error")]
+    sc = [r for r in _scenarios(rows) if r.get("operator_s") and not r.get("operator_error")]
     d0 = [r for r in sc if r["ready_delay_s"] == 0 and r["n"] == 1000 and r.get("kubectl_s")]
     if d0:
         ok = all(r["kubectl_s"] / r["operator_s"] >= 10 for r in d0)
@@ -123,12 +123,12 @@ def markdown(rows, root, command, notes_path) -> str:
         L += ["", "| memory row | meshed workloads | RSS MiB (settled) | peak RSS MiB | time to ready s |", "|---|---|---|---|---|"]
         for r in mem:
             L.append(f"| {r['row']} | {r['n']} | {_f(r.get(r['row']))} | {_f(r.get('peak_rss_mib'))} | {_f(r.get('sync_s'))} |")
-    errs = [r for r in rows if r.get("error") or r.get("kubectl_errors")]
+    errs = [(r, k) for r in rows for k in ("error", "operator_error", "kubectl_error") if r.get(k)]
     if errs:
         L += ["", "## Errors", ""]
-        for r in errs:
+        for r, k in errs:
             what = r.get("row") or f"N={r['n']} D={r['ready_delay_s']:g} C={r['concurrency']}"
-            L.append(f"- {what}: {(r.get('error') or '; '.join(r.get('kubectl_errors', [])))[:400]}")
+            L.append(f"- {what} {k}: `{' '.join(r[k].split())[:400]}`")
     L += ["", "## Targets (DESIGN §5)", "", "| target | verdict | measured |", "|---|---|---|"]
     for t, v, e in targets(rows):
         L.append(f"| {t} | {v} | {e} |")

@@ -31,7 +31,8 @@ class BenchSmoke(unittest.TestCase):
             r = rows[0]
             for k in KEYS:
                 self.assertIn(k, r)
-            self.assertNotIn("error", r)
+            self.assertIsNone(r["operator_error"], r["operator_error"])
+            self.assertIsNone(r["kubectl_error"], r["kubectl_error"])
             self.assertEqual((r["n"], r["ready_delay_s"], r["concurrency"], r["bound_s"]), (20, 0, 10, 0))
             self.assertGreater(r["operator_s"], 0)
             self.assertGreater(r["kubectl_s"], 0)
