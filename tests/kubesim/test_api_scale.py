@@ -63,6 +63,18 @@ class ScaleTest(unittest.TestCase):
                 break
         self.assertEqual(seen, 10000)
 
+    def test_requests_on_a_kept_alive_connection_are_cheap(self):
+        # 500 round trips: ~0.3 s normally; 20 s if Nagle and delayed ACKs came back (40 ms each).
+        conn = self.sim.connection()
+        start = time.monotonic()
+        for _ in range(500):
+            conn.request("GET", "/api/v1/namespaces/default")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            resp.read()
+        conn.close()
+        self.assertLess(time.monotonic() - start, 10.0)
+
     def test_thousand_watchers_get_every_event(self):
         # Served by the real executable, so that the watchers' client threads do not share its interpreter.
         sim = simtest.start()
