@@ -161,6 +161,14 @@ class WatchTest(unittest.TestCase):
         status, again, _ = self.sim.request("PUT", f"/api/v1/namespaces/{ns}/configmaps/same", obj)
         self.assertEqual(status, 200)
         self.assertEqual(again["metadata"]["resourceVersion"], obj["metadata"]["resourceVersion"])
+        applied = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied", "namespace": ns},
+                   "data": {"k": "v"}}
+        path = f"/api/v1/namespaces/{ns}/configmaps/applied?fieldManager=op"
+        hdr = {"Content-Type": "application/apply-patch+yaml"}
+        status, first, _ = self.sim.request("PATCH", path, applied, headers=hdr)
+        self.assertEqual(status, 201)
+        status, second, _ = self.sim.request("PATCH", path, applied, headers=hdr)
+        self.assertEqual(second["metadata"]["resourceVersion"], first["metadata"]["resourceVersion"])
 
 
 if __name__ == "__main__":

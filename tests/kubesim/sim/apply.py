@@ -289,5 +289,12 @@ def server_side_apply(live, applied, manager, api_version, force=False, subresou
             continue
         _remove_path(merged, p)
         removed.append(p)
+    if previously == applied_paths and _without_managed(merged) == _without_managed(live):
+        return json.loads(json.dumps(live))   # a no-op apply changes nothing, not even the entry's time
     _set_entry(merged, manager, "Apply", api_version, applied_paths, subresource)
     return merged
+
+
+def _without_managed(obj):
+    md = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return dict(obj, metadata=md)
