@@ -445,9 +445,7 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
     def _check_kind(self, info, body, req):
         kind = body.get("kind")
         if kind and kind != info.kind:
-            raise ApiException(400, "BadRequest", f"the API version in the data ({body.get('apiVersion')}) does not "
-                                                  f"match the expected API version ({info.api_version(req.version)})"
-                               if False else f'the kind in the data ({kind}) does not match "{info.kind}"')
+            raise ApiException(400, "BadRequest", f'the kind in the data ({kind}) does not match "{info.kind}"')
         if info.crd is not None:
             body["apiVersion"] = info.api_version(req.version)
 
