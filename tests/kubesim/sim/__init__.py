@@ -229,7 +229,11 @@ def main(argv=None):
         print("kubesim: error: counts must be positive", file=sys.stderr)
         return 2
     threading.stack_size(1 << 20)   # a thousand watch threads must stay cheap
-    running = build(args)
+    try:
+        running = build(args)
+    except OSError as e:
+        print(f"kubesim: error: cannot serve on 127.0.0.1:{args.port}: {e}", file=sys.stderr)
+        return 1
     stop = threading.Event()
 
     def on_signal(signum, frame):
