@@ -155,6 +155,18 @@ class WatchTest(unittest.TestCase):
         finally:
             conn.close()
 
+    def test_metadata_only_answers(self):
+        ns = self.ns("metaonly")
+        self.cm(ns, "m", labels={"a": "b"}, data={"big": "x" * 100})
+        hdr = {"Accept": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"}
+        status, body, _ = self.sim.request("GET", f"/api/v1/namespaces/{ns}/configmaps", headers=hdr)
+        self.assertEqual((status, body["kind"]), (200, "PartialObjectMetadataList"))
+        self.assertEqual(body["items"][0]["metadata"]["labels"], {"a": "b"})
+        self.assertNotIn("data", body["items"][0])
+        hdr = {"Accept": "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"}
+        status, body, _ = self.sim.request("GET", f"/api/v1/namespaces/{ns}/configmaps/m", headers=hdr)
+        self.assertEqual((body["kind"], body["metadata"]["name"]), ("PartialObjectMetadata", "m"))
+
     def test_update_no_op_keeps_resource_version(self):
         ns = self.ns("noop")
         obj = self.cm(ns, "same", data={"k": "v"})

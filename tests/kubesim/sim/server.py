@@ -473,6 +473,8 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
     def _ok(self, code, obj, table=False):
         if table and self._accepts_table():
             obj = self._table(self._req_info_for(obj), [obj], obj.get("metadata", {}).get("resourceVersion"))
+        elif table and self._accepts_metadata():
+            obj = partial_metadata(obj)
         self._send_json(code, obj)
         return code
 
@@ -561,6 +563,11 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
         return self._ok(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "details": {"name": md["name"], "group": info.group, "kind": info.plural,
                                           "uid": md.get("uid")}})
+
+
+def partial_metadata(obj):
+    """meta.k8s.io/v1 PartialObjectMetadata: what metadata-only clients ask for."""
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
 
 
 class Server(ThreadingHTTPServer):

@@ -5,6 +5,9 @@ from . import crd as crdmod
 
 
 class TablesMixin:
+    def _accepts_metadata(self):
+        return "as=PartialObjectMetadata" in (self.headers.get("Accept") or "")
+
     def _accepts_table(self):
         return "as=Table" in (self.headers.get("Accept") or "")
 

@@ -53,6 +53,11 @@ class ListWatchMixin:
         if cont:
             md["continue"] = cont
             md["remainingItemCount"] = remaining
+        if self._accepts_metadata():
+            self._send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": md,
+                                  "items": [{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                             "metadata": o.get("metadata", {})} for o in items]})
+            return 200
         kind = "EventList" if info.view_of else f"{info.kind}List"
         # Serialise item by item: no copy of the store, one join.
         head = _json_bytes({"kind": kind, "apiVersion": info.api_version(req.version), "metadata": md})[:-1]
