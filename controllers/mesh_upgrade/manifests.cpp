@@ -104,7 +104,8 @@ int apply_config_map(kubert::KubeApi& api, const std::string& ns, const std::str
   auto cm = api.get({kConfigMaps, ns, name});
   if (!cm) throw kubert::TerminalError("ManifestsNotFound", "ConfigMap " + ns + "/" + name + " does not exist");
   int applied = 0;
-  for (const auto& [key, value] : cm->value("data", json::object()).items()) {
+  const json data = cm->value("data", json::object());
+  for (const auto& [key, value] : data.items()) {
     std::vector<json> docs;
     try {
       docs = yaml_documents(value.get<std::string>());

@@ -273,7 +273,12 @@ void observe_crds(Context& ctx, Observed& o, View& v) {
       return;
     }
     const auto now = snapshot(*it->second);
-    o.bootstrap_needs_patch = rewrite(now, v.image_target) != now;
+    if (v.spec.control_plane_source == ControlPlaneSource::Manifests) {
+      // The target's manifests carry bootstrap's new arguments too: they go in now, bootstrap first to roll.
+      o.bootstrap_needs_patch = !v.status.value("attempt", json::object()).value("manifestsApplied", false);
+    } else {
+      o.bootstrap_needs_patch = rewrite(now, v.image_target) != now;
+    }
     if (o.bootstrap_needs_patch) v.control_plane_to_patch.push_back("osm-bootstrap");
     auto rs = rollout_status("Deployment", *it->second);
     o.bootstrap_rollout = rs.state;

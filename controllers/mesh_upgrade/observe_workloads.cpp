@@ -163,7 +163,9 @@ void observe_verify(Context& ctx, Observed& o, View& v) {
       continue;
     }
     const auto now = snapshot(*it->second);
-    if (rewrite(now, v.image_target) != now) problems.push_back(std::string(name) + " is not on the target images");
+    if (v.spec.control_plane_source == ControlPlaneSource::Images && rewrite(now, v.image_target) != now) {
+      problems.push_back(std::string(name) + " is not on the target images");
+    }
     auto rs = rollout_status("Deployment", *it->second);
     if (rs.state != Rollout::Complete) problems.push_back(std::string(name) + ": " + rs.message);
   }

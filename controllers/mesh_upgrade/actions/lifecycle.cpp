@@ -26,11 +26,12 @@ void start(Context& ctx, View& v) {
   const json old_attempt = v.status.value("attempt", json::object());
   if (is_terminal(old) && v.status.contains("toVersion")) {
     json history = v.status.value("history", json::array());
-    history.insert(history.begin(), {{"targetVersion", v.status.value("toVersion", "")},
-                                     {"phase", v.status.value("phase", "")},
-                                     {"completedAt", v.status.value("completedAt", "")},
-                                     {"message", v.status.value("message", "")}});
-    if (history.size() > kHistoryLimit) history.erase(history.begin() + kHistoryLimit, history.end());
+    const json entry = {{"targetVersion", v.status.value("toVersion", "")},
+                        {"phase", v.status.value("phase", "")},
+                        {"completedAt", v.status.value("completedAt", "")},
+                        {"message", v.status.value("message", "")}};
+    history.push_back(entry);  // newest last, as docs/api.md says
+    if (history.size() > kHistoryLimit) history.erase(history.begin(), history.end() - kHistoryLimit);
     v.status["history"] = history;
   }
   // An attempt that replaces one in flight keeps what the mesh ran before either: that is what rollback restores.

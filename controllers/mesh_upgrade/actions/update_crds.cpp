@@ -44,6 +44,13 @@ ActResult act_update_crds(Context& ctx, const Decision& d, Observation& obs) {
       return {};
     }
     case Action::PatchBootstrap:
+      if (v.spec.control_plane_source == ControlPlaneSource::Manifests) {
+        const int n = apply_config_map(ctx.api, v.spec.osm_namespace, v.spec.manifests_config_map, v.spec.osm_namespace, false);
+        v.status["attempt"]["manifestsApplied"] = true;
+        start_step(ctx, v, kStepCRDs, "applied " + std::to_string(n) + " object(s) of " + v.target_version +
+                                          " from ConfigMap " + v.spec.manifests_config_map + "; osm-bootstrap brings the CRDs");
+        return {};
+      }
       patch_to_target(ctx, v, "osm-bootstrap");
       start_step(ctx, v, kStepCRDs, "osm-bootstrap moves to " + v.target_version + " and brings its CRDs");
       return {};
