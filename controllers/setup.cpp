@@ -1,8 +1,41 @@
-// Stub: registers nothing yet (the lead replaces this with the MeshUpgrade controller's wiring).
+// Wires the MeshUpgrade controller into the Manager: informers on every replica, workers on the leader.
 #include "controllers/setup.h"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "controllers/mesh_upgrade/controller.h"
 
 namespace meshupgrade {
 
-void setup(kubert::Manager&, kubert::KubeApi&, const kubert::ManagerOptions&) {}
+void setup(kubert::Manager& mgr, kubert::KubeApi& api, const kubert::ManagerOptions& opts) {
+  auto ctrl = std::make_shared<MeshUpgradeController>(
+      api, mgr.clock(), mgr.logger().named("meshupgrade"), mgr.metrics(), &mgr.metrics(),
+      ControllerOptions{opts.watch_namespace, opts.max_concurrent_reconciles});
+
+  // Caches fill on every replica, so a new leader starts with them warm. The MeshConfig informer is not
+  // waited for: a cluster without osm-edge has no such CRD, and the precheck says MeshNotFound.
+  mgr.add_runnable(
+      "meshupgrade-informers",
+      [ctrl](std::stop_token stop) {
+        ctrl->start_informers();
+        std::mutex mu;
+        std::condition_variable_any cv;
+        std::unique_lock lock(mu);
+        cv.wait(lock, stop, [] { return false; });
+        ctrl->stop_informers();
+      },
+      /*needs_leader=*/false);
+  mgr.add_runnable(
+      "meshupgrade",
+      [ctrl](std::stop_token stop) {
+        while (!stop.stop_requested() && !ctrl->wait_for_sync(std::chrono::milliseconds(500))) {
+        }
+        if (!stop.stop_requested()) ctrl->run(stop);
+      },
+      /*needs_leader=*/true);
+  mgr.add_ready_check("meshupgrade-caches", [ctrl] { return ctrl->has_synced(); });
+}
 
 }  // namespace meshupgrade

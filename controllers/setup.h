@@ -1,4 +1,4 @@
-// Wires the MeshUpgrade controller into a Manager (stub until the lead writes it).
+// Wires the MeshUpgrade controller into a Manager.
 #pragma once
 
 #include "operator/kube_api.h"
