@@ -523,7 +523,7 @@ class CliTest(unittest.TestCase):
             start = time.monotonic()
             sim.proc.send_signal(signal.SIGTERM)
             sim.proc.wait(timeout=5)
-            self.assertLess(time.monotonic() - start, 1.5)
+            self.assertLess(time.monotonic() - start, 2.0)   # 1 s promised; slack for a loaded CI machine
         finally:
             sim.stop()
 

@@ -244,6 +244,10 @@ def main(argv=None):
     print(f"kubesim ready {running.url}", flush=True)
     while not stop.wait(0.5):
         pass
-    running.stop()
+    # Stop at once: no new connections, no waiting for the accept loop or open watches (daemon threads).
+    running.api.stopping.set()
+    running.server.socket.close()
+    import shutil
+    shutil.rmtree(running.certdir, ignore_errors=True)
     sys.stdout.flush()
     os._exit(0)
