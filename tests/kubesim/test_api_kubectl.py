@@ -162,7 +162,6 @@ class KubectlTest(unittest.TestCase):
         proc = self.sim.kubectl_popen("get", "configmaps", "-n", ns, "-w", "--output-watch-events")
         try:
             self.k("create", "configmap", "first", "-n", ns)
-            time.sleep(0)   # no synchronisation: the reader below waits with a deadline
             self.k("create", "configmap", "second", "-n", ns)
             self.k("label", "configmap", "second", "-n", ns, "x=y")
             seen = self._read_until(proc, lambda text: "MODIFIED" in text and "second" in text, 30)
