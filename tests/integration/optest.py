@@ -176,3 +176,11 @@ def reconcile_count(op, controller="meshupgrade"):
         if line.startswith("controller_runtime_reconcile_total{") and f'controller="{controller}"' in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def is_leader(op):
+    """leader_election_master_status from the operator's /metrics."""
+    for line in op.metrics().splitlines():
+        if line.startswith("leader_election_master_status{"):
+            return float(line.rsplit(" ", 1)[1]) == 1.0
+    return False

@@ -44,7 +44,8 @@ class LeaderElection(unittest.TestCase):
                             timeout=180, what="restarts under the first leader")
             lease = env.get("lease", "-n", "meshupgrade-system")["items"][0]
             holder = lease["spec"]["holderIdentity"]
-            leader, other = (a, b) if str(a.proc.pid) in holder else (b, a)
+            leader, other = (a, b) if optest.is_leader(a) else (b, a)
+            self.assertTrue(optest.is_leader(leader) and not optest.is_leader(other), "exactly one leader")
             leader.kill()
             cp = env.kubectl("wait", "--for=condition=Ready", "mu/up", "-n", "osm-system", "--timeout=300s")
             self.assertEqual(cp.returncode, 0, env.log_tail())
