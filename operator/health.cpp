@@ -1,11 +1,20 @@
-// HealthServer: named checks evaluated per request, answered through a cpprestsdk http_listener.
+// HealthServer: named checks evaluated per request, answered by a minimal HTTP/1.1 loop on one thread.
 #include "operator/health.h"
 
 #include <mutex>
 #include <stdexcept>
 #include <vector>
 
-#include <cpprest/http_listener.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 #include "operator/metrics.h"
 
@@ -14,7 +23,8 @@ namespace kubert {
 struct HealthServer::Impl {
   mutable std::mutex mu;
   std::vector<std::pair<std::string, std::function<bool()>>> health, ready;
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+  std::thread thread;
+  int listen_fd = -1, wake_read = -1, wake_write = -1;
 };
 
 namespace {
@@ -68,46 +78,96 @@ std::pair<int, std::string> HealthServer::handle(const std::string& path) const 
 bool HealthServer::serve(const std::string& bind_address) {
   if (bind_address == "0") return false;
   const std::string addr = normalize_bind_address(bind_address);
-  using web::http::experimental::listener::http_listener;
-  auto listener = std::make_unique<http_listener>(web::uri(U("http://" + addr)));
-  listener->support([this](web::http::http_request req) {
-    const std::string path = req.relative_uri().path();
-    auto [code, body] = (req.method() == web::http::methods::GET || req.method() == web::http::methods::HEAD)
-                            ? handle(path)
-                            : std::pair<int, std::string>{404, "404 page not found"};
-    web::http::http_response resp(static_cast<web::http::status_code>(code));
-    resp.headers().set_content_type(U("text/plain; charset=utf-8"));
-    resp.set_body(body);
-    req.reply(resp).then([](pplx::task<void> t) {
-      try {
-        t.get();
-      } catch (const std::exception&) {
-        // The prober hung up; nothing to do.
-      }
-    });
-  });
-  try {
-    listener->open().wait();
-  } catch (const std::exception& e) {
-    throw std::runtime_error("health probes: cannot listen on " + addr + ": " + e.what());
+  const auto colon = addr.rfind(':');
+  const std::string host = addr.substr(0, colon);
+  const int port = std::stoi(addr.substr(colon + 1));
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("health probes: socket: " + std::string(std::strerror(errno)));
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1 ||
+      bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 16) != 0) {
+    const std::string err = std::strerror(errno);
+    close(fd);
+    throw std::runtime_error("health probes: cannot listen on " + addr + ": " + err);
+  }
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC) != 0) {
+    close(fd);
+    throw std::runtime_error("health probes: pipe: " + std::string(std::strerror(errno)));
   }
   std::lock_guard lock(impl_->mu);
-  impl_->listener = std::move(listener);
+  impl_->listen_fd = fd;
+  impl_->wake_read = wake[0];
+  impl_->wake_write = wake[1];
+  impl_->thread = std::thread([this, fd, wake_fd = wake[0]] {
+    for (;;) {
+      pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents) return;
+      const int conn = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn < 0) continue;
+      // Probes are tiny and local: one request per connection, answered inline, bounded by a timeout.
+      timeval tv{5, 0};
+      setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      std::string req;
+      char buf[1024];
+      while (req.find("\r\n\r\n") == std::string::npos && req.size() < 8192) {
+        const ssize_t n = recv(conn, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        req.append(buf, static_cast<std::size_t>(n));
+      }
+      const auto sp1 = req.find(' ');
+      const auto sp2 = sp1 == std::string::npos ? sp1 : req.find(' ', sp1 + 1);
+      std::pair<int, std::string> answer{400, "bad request"};
+      if (sp2 != std::string::npos) {
+        const std::string method = req.substr(0, sp1);
+        std::string path = req.substr(sp1 + 1, sp2 - sp1 - 1);
+        if (const auto q = path.find('?'); q != std::string::npos) path.resize(q);
+        answer = (method == "GET" || method == "HEAD") ? handle(path) : std::pair<int, std::string>{404, "404 page not found"};
+        if (method == "HEAD") answer.second.clear();
+      }
+      const char* reason = answer.first == 200 ? "OK" : answer.first == 404 ? "Not Found"
+                         : answer.first == 400 ? "Bad Request" : "Internal Server Error";
+      const std::string resp = "HTTP/1.1 " + std::to_string(answer.first) + " " + reason +
+                               "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+                               std::to_string(answer.second.size()) + "\r\nConnection: close\r\n\r\n" + answer.second;
+      std::size_t sent = 0;
+      while (sent < resp.size()) {
+        const ssize_t n = send(conn, resp.data() + sent, resp.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+      }
+      close(conn);
+    }
+  });
   return true;
 }
 
 void HealthServer::stop() {
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+  std::thread t;
+  int listen_fd, wake_read, wake_write;
   {
     std::lock_guard lock(impl_->mu);
-    listener = std::move(impl_->listener);
+    if (!impl_->thread.joinable()) return;
+    t = std::move(impl_->thread);
+    listen_fd = impl_->listen_fd;
+    wake_read = impl_->wake_read;
+    wake_write = impl_->wake_write;
   }
-  if (!listener) return;
-  try {
-    listener->close().wait();
-  } catch (const std::exception&) {
-    // Closing a listener that failed is not worth failing shutdown for.
-  }
+  const char c = 'x';
+  [[maybe_unused]] ssize_t ignored = write(wake_write, &c, 1);
+  t.join();
+  close(listen_fd);
+  close(wake_read);
+  close(wake_write);
 }
 
 }  // namespace kubert

@@ -1,4 +1,4 @@
-// /healthz and /readyz over HTTP (cpprestsdk behind a pimpl); every other path is 404.
+// /healthz and /readyz over plain HTTP on their own small thread; every other path is 404.
 #pragma once
 
 #include <functional>
