@@ -43,6 +43,7 @@ def run(n, ready_delay, concurrency, namespaces, seed, progress):
     try:
         sim.kubectl("get", "meshconfig", "-n", "osm-system", check=True)  # warms kubectl's discovery cache
         sim.reset_stats()
+        load = os.getloadavg()[0]
         sim_cpu0, cpu0 = proc.cpu_seconds(sim.proc.pid), _children_cpu()
         t0 = time.monotonic()
         sim.kubectl("patch", "meshconfig", "osm-mesh-config", "-n", "osm-system", "--type=merge",
@@ -64,6 +65,7 @@ def run(n, ready_delay, concurrency, namespaces, seed, progress):
         total = stats.get("total", sum(stats.get("by_verb", {}).values()))
         return {
             "kubectl_s": round(wall, 2),
+            "kubectl_load_avg_1m_at_start": round(load, 2),
             "kubectl_workloads": len(work),
             "kubectl_error": f"{len(errors)} workloads failed: {errors[:3]}" if errors else None,
             "kubectl_first_restart_s": round(first, 2) if first is not None else None,

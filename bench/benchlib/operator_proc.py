@@ -59,6 +59,17 @@ class Operator:
                 break
         return proc.memory_mib(self.pid)["rss"]
 
+    def reconciles(self):
+        """controller_runtime_reconcile_total summed over controllers and results, from /metrics (None if absent)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        vals = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith("controller_runtime_reconcile_total{")]
+        return int(sum(vals)) if vals else None
+
     def tail(self, n=30):
         self.log.flush()
         with open(self.log_path) as f:

@@ -78,6 +78,7 @@ def run(binary, n, ready_delay, concurrency, namespaces, seed, qps, burst, progr
         sim.kubectl("apply", "--dry-run=server", "-f", "-", input=manifest(concurrency), check=True)
         sim.reset_stats()
         sim_cpu0, op_cpu0 = proc.cpu_seconds(sim.proc.pid), proc.cpu_seconds(op.pid)
+        rec0 = op.reconciles()
         t0 = time.monotonic()
         sim.kubectl("apply", "-f", "-", input=manifest(concurrency), check=True)
         deadline = t0 + timeout
@@ -97,6 +98,7 @@ def run(binary, n, ready_delay, concurrency, namespaces, seed, qps, burst, progr
         op_cpu = proc.cpu_seconds(op.pid) - op_cpu0
         sim_cpu = proc.cpu_seconds(sim.proc.pid) - sim_cpu0
         mem = proc.memory_mib(op.pid)
+        rec1 = op.reconciles()
         wall = end - t0
         total = stats.get("total", sum(stats.get("by_verb", {}).values()))
         sidecars_from = obs.phases.get("RollingSidecars")
@@ -112,6 +114,7 @@ def run(binary, n, ready_delay, concurrency, namespaces, seed, qps, burst, progr
             "operator_requests": stats.get("requests", {}),
             "status_writes": simulator.status_writes(stats),
             "operator_cpu_s": round(op_cpu, 2),
+            "operator_reconciles": rec1 - rec0 if rec0 is not None and rec1 is not None else None,
             "operator_idle_rss_mib": round(idle, 1),
             "operator_peak_rss_mib": round(mem["hwm"], 1),
             "sim_cpu_s_operator": round(sim_cpu, 1),

@@ -32,6 +32,16 @@ def _verbs(d):
     return ", ".join(f"{k} {v}" for k, v in sorted((d or {}).items(), key=lambda kv: -kv[1])) or "–"
 
 
+def _cpu_ratio(r):
+    """CPU seconds of the whole kubectl procedure (kubectl processes + simulator) over the operator's (operator +
+    simulator): what the wall-time ratio tends to when both are CPU-bound, whatever else loads the machine."""
+    k = [r.get("kubectl_cpu_s"), r.get("sim_cpu_s_kubectl")]
+    o = [r.get("operator_cpu_s"), r.get("sim_cpu_s_operator")]
+    if None in k or None in o or not sum(o):
+        return None
+    return sum(k) / sum(o)
+
+
 def _scenarios(rows):
     return [r for r in rows if "row" not in r]
 
@@ -108,16 +118,22 @@ def markdown(rows, root, command, notes_path) -> str:
                  f"{_f(r.get('kubectl_writes_per_workload'), '{:.2f}')} | {_verbs(r.get('operator_requests_by_verb'))} | "
                  f"{_verbs(r.get('kubectl_requests_by_verb'))} |")
     L += ["", "## CPU and memory", "",
+          "Load average (1 min) at each run's start: " + ", ".join(
+              f"N={r['n']} D={r['ready_delay_s']:g} C={r['concurrency']}: {r.get('load_avg_1m_at_start', '?')} (operator), "
+              f"{r.get('kubectl_load_avg_1m_at_start', 'not recorded')} (kubectl)" for r in sc)
+          + ".", "",
           "Simulator busy = its CPU seconds / wall time; it is one Python process (one GIL), so near 1.0 it is the "
           "bottleneck.", "",
           "| N | D s | C | operator CPU s | operator idle RSS MiB | operator peak RSS MiB | simulator CPU s / busy "
-          "(operator run) | simulator CPU s / busy (kubectl run) | kubectl processes CPU s |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          "(operator run) | simulator CPU s / busy (kubectl run) | kubectl processes CPU s | CPU ratio kubectl/operator | "
+          "operator reconciles |",
+          "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sc:
         L.append(f"| {r['n']} | {r['ready_delay_s']:g} | {r['concurrency']} | {_f(r.get('operator_cpu_s'), '{:.2f}')} | "
                  f"{_f(r.get('operator_idle_rss_mib'))} | {_f(r.get('operator_peak_rss_mib'))} | "
                  f"{_f(r.get('sim_cpu_s_operator'))} / {_f(r.get('sim_busy_operator'), '{:.2f}')} | "
-                 f"{_f(r.get('sim_cpu_s_kubectl'))} / {_f(r.get('sim_busy_kubectl'), '{:.2f}')} | {_f(r.get('kubectl_cpu_s'))} |")
+                 f"{_f(r.get('sim_cpu_s_kubectl'))} / {_f(r.get('sim_busy_kubectl'), '{:.2f}')} | {_f(r.get('kubectl_cpu_s'))} | "
+                 f"{_f(_cpu_ratio(r), '{:.1f}×')} | {_f(r.get('operator_reconciles'), '{}')} |")
     mem = [r for r in rows if "row" in r]
     if mem:
         L += ["", "| memory row | meshed workloads | RSS MiB (settled) | peak RSS MiB | time to ready s |", "|---|---|---|---|---|"]
