@@ -41,7 +41,19 @@ bool progress_only(const json& before, const json& after) {
 // The API refused us: say which verb on which resource, so the missing RBAC rule is plain.
 Problem forbidden(const kubert::ApiError& e) {
   return {"Forbidden", "the operator may not " + e.verb() + " " + e.path() + ": " + e.status_message() +
-                           " (grant it in the operator's ClusterRole, see deploy/rbac)"};
+                           " (grant it in the operator's ClusterRole, deploy/cluster_role.yaml)"};
+}
+
+// A 403 anywhere in the chain of causes (actions add context with std::throw_with_nested).
+std::optional<kubert::ApiError> forbidden_cause(const std::exception& e) {
+  if (const auto* api = dynamic_cast<const kubert::ApiError*>(&e); api && api->is_forbidden()) return *api;
+  try {
+    std::rethrow_if_nested(e);
+  } catch (const std::exception& inner) {
+    return forbidden_cause(inner);
+  } catch (...) {
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -62,18 +74,6 @@ kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
                            {"reason", decision.problem.reason}});
     }
     result = act(ctx_, decision, obs);
-  } catch (const kubert::ApiError& e) {
-    if (!e.is_forbidden()) throw;
-    // Our own object may still be writable: report there, retry later (RBAC can be fixed at run time).
-    obs.view.object = object;
-    obs.view.ref = {kMeshUpgrades, key.ns, key.name};
-    obs.view.generation = (*object)["metadata"].value("generation", 1);
-    obs.view.status = object->value("status", json::object());
-    const Problem p = forbidden(e);
-    log.error("forbidden", {{"error", kubert::describe(e)}});
-    stalled(ctx_, obs.view, parse_phase(obs.view.status.value("phase", "")).value_or(Phase::Pending), p);
-    put_status(ctx_, obs.view, obs.view.status);
-    return {std::chrono::duration_cast<std::chrono::milliseconds>(kForbiddenRetry)};
   } catch (const kubert::TerminalError& e) {
     // A bad manifest or spec found while acting: Stalled, not retried until the spec changes.
     obs.view.status["attempt"]["endedGeneration"] = obs.view.generation;
@@ -81,8 +81,27 @@ kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
     stalled(ctx_, obs.view, Phase::Failed, {e.reason(), e.what()});
     put_status(ctx_, obs.view, obs.view.status);
     return {};
+  } catch (const std::exception& error) {
+    const auto cause = forbidden_cause(error);
+    if (!cause) throw;
+    const kubert::ApiError& e = *cause;
+    // Our own object may still be writable: report there, retry later (RBAC can be fixed at run time).
+    obs.view.object = object;
+    obs.view.ref = {kMeshUpgrades, key.ns, key.name};
+    obs.view.generation = (*object)["metadata"].value("generation", 1);
+    obs.view.status = object->value("status", json::object());
+    const Problem p = forbidden(e);
+    log.error("forbidden", {{"error", kubert::describe(error)}});
+    stalled(ctx_, obs.view, parse_phase(obs.view.status.value("phase", "")).value_or(Phase::Pending), p);
+    put_status(ctx_, obs.view, obs.view.status);
+    return {std::chrono::duration_cast<std::chrono::milliseconds>(kForbiddenRetry)};
   }
   if (result.object_written || obs.facts.deleting) return {};
+  // A step went through: a Forbidden reported earlier (RBAC since fixed) no longer holds.
+  if (condition_reason(obs.view.status, "Stalled") == "Forbidden" && is_in_flight(obs.facts.phase)) {
+    summarize(obs.view.status, Summary::InProgress, "Progressing", "RBAC allows the step again",
+              obs.view.generation, kubert::rfc3339(ctx_.clock.wall()));
+  }
   auto later = write_status(obs.view, key);
   if (later && (!result.requeue_after || *later < *result.requeue_after)) result.requeue_after = later;
   return {result.requeue_after};
