@@ -143,6 +143,12 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
         self._send(code, _json_bytes(obj), ctype, headers)
 
     def _body(self):
+        if self._body_cache is not None:  # read once per request
+            return self._body_cache
+        self._body_cache = self._read_body()
+        return self._body_cache
+
+    def _read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
@@ -192,6 +198,7 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
 
     # ------------------------------------------------------------------ entry
     def _dispatch(self, method):
+        self._body_cache = None
         api = self.api
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
@@ -226,6 +233,12 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
             code = self._resource(method, req)
         except ApiException as e:
             code = e.code
+            # A request refused before its body was read (403, a fault) must still consume it: on a keep-alive
+            # connection the leftover bytes would otherwise be parsed as the next request.
+            try:
+                self._body()
+            except (ValueError, OSError):
+                self.close_connection = True
             self._send_json(e.code, e.status(), e.headers)
         except (BrokenPipeError, ConnectionError, ssl.SSLError):
             code = 499
