@@ -75,6 +75,20 @@ void check_crds(Context& ctx, Observed& o, View& v) {
   for (const auto& m : missing) v.crds_missing += (v.crds_missing.empty() ? "" : ", ") + m;
 }
 
+// While a control-plane rollout is under way: new pods that crash on their arguments fail it at once; a
+// cause that may clear (Insufficient cpu) becomes what the step waits for, and its reason should it time out.
+bool rollout_pods_failed(Context& ctx, Observed& o, View& v) {
+  auto p = control_plane_pod_problem(ctx, v, true);
+  if (!p) return false;
+  if (p->reason == "FatalInvalidCLIParameters") {
+    o.failure = p;
+    return true;
+  }
+  v.stuck = p;
+  v.waiting = p->message;
+  return false;
+}
+
 // The plan: every object and field that changes, old → new.
 void make_plan(Context& ctx, Observed& o, View& v) {
   for (const auto& name : kControlPlane) {
@@ -288,14 +302,7 @@ void observe_crds(Context& ctx, Observed& o, View& v) {
     }
     if (rs.state == Rollout::Progressing) {
       v.waiting = "osm-bootstrap: " + rs.message;
-      if (auto p = control_plane_pod_problem(ctx, v, true)) {
-        if (p->reason == "FatalInvalidCLIParameters") {
-          o.failure = p;
-          return;
-        }
-        v.stuck = p;
-        v.waiting = p->message;
-      }
+      if (rollout_pods_failed(ctx, o, v)) return;
     }
   }
   check_crds(ctx, o, v);
@@ -347,14 +354,7 @@ void observe_control_plane(Context& ctx, Observed& o, View& v) {
   o.control_plane_rollout = any_progressing ? Rollout::Progressing : Rollout::Complete;
   v.waiting = waiting;
   if (any_progressing) {
-    if (auto p = control_plane_pod_problem(ctx, v, true)) {
-      if (p->reason == "FatalInvalidCLIParameters") {
-        o.failure = p;
-        return;
-      }
-      v.stuck = p;
-      v.waiting = p->message;
-    }
+    if (rollout_pods_failed(ctx, o, v)) return;
     const auto started = step_started(v.status, kStepControlPlane);
     if (started) {
       const auto deadline = *started + v.spec.control_plane_timeout;
