@@ -1,4 +1,6 @@
 // meshupgrade-operator: wires the runtime (operator/) to the MeshUpgrade reconciler (controllers/).
+#include <malloc.h>
+
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +16,8 @@
 int main(int argc, char** argv) {
   // Before anything starts a thread: only the Manager's signal thread may receive SIGTERM/SIGINT.
   kubert::block_shutdown_signals();
+  // Few malloc arenas: the client's thread pool would otherwise give each thread its own, and idle RSS grows.
+  mallopt(M_ARENA_MAX, 2);
 
   kubert::ManagerOptions opts;
   try {

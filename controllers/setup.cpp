@@ -1,6 +1,8 @@
 // Wires the MeshUpgrade controller into the Manager: informers on every replica, workers on the leader.
 #include "controllers/setup.h"
 
+#include <malloc.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -32,6 +34,7 @@ void setup(kubert::Manager& mgr, kubert::KubeApi& api, const kubert::ManagerOpti
       [ctrl](std::stop_token stop) {
         while (!stop.stop_requested() && !ctrl->wait_for_sync(std::chrono::milliseconds(500))) {
         }
+        malloc_trim(0);  // the initial lists' pages are freed: give the memory back
         if (!stop.stop_requested()) ctrl->run(stop);
       },
       /*needs_leader=*/true);

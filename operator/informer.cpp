@@ -83,11 +83,15 @@ void Informer::relist() {
   ListOptions lo;
   lo.label_selector = opts_.label_selector;
   lo.field_selector = opts_.field_selector;
+  lo.item_transform = [this](json& item) { item = prepare(item); };  // page by page: never the whole list raw
   json list = api_.list(opts_.gvr, opts_.ns, lo);
   if (lists_++ > 0) ++relists_;
   std::set<std::string> seen;
-  for (const json& item : list.value("items", json::array())) {
-    auto obj = std::make_shared<const json>(prepare(item));
+  auto it = list.find("items");
+  json items = it != list.end() && it->is_array() ? std::move(*it) : json::array();
+  list.erase("items");
+  for (json& item : items) {
+    auto obj = std::make_shared<const json>(std::move(item));
     seen.insert(Store::key_of(*obj));
     ObjectPtr old = store_.upsert(obj);
     notify(old.get(), obj.get());

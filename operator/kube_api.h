@@ -42,6 +42,9 @@ struct ListOptions {
   std::string field_selector;
   long limit = 0;                 // 0: no limit (the client pages through everything anyway)
   std::string resource_version;   // "" : most recent
+  // Applied to each item as its page arrives, so a large list is never held whole (an informer strips
+  // what it does not keep before the next page is read).
+  std::function<void(json&)> item_transform;
 };
 
 struct WatchOptions {

@@ -65,10 +65,15 @@ json RestClient::list(const Gvr& gvr, const std::string& ns, const ListOptions& 
       }
       throw;
     }
-    if (first.is_null()) first = res;
-    if (const auto it = res.find("items"); it != res.end() && it->is_array())
-      for (auto& item : *it) items.push_back(std::move(item));
+    if (const auto it = res.find("items"); it != res.end() && it->is_array()) {
+      for (auto& item : *it) {
+        if (opts.item_transform) opts.item_transform(item);
+        items.push_back(std::move(item));
+      }
+      res.erase("items");
+    }
     cont = res.contains("metadata") ? res["metadata"].value("continue", "") : "";
+    if (first.is_null()) first = std::move(res);
     if (cont.empty()) break;
   }
   json out = std::move(first);

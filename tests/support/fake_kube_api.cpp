@@ -201,7 +201,10 @@ json FakeKubeApi::list(const Gvr& gvr, const std::string& ns, const ListOptions&
   const LabelSelector sel = LabelSelector::parse(opts.label_selector);
   json items = json::array();
   for (const auto& [key, s] : objects_) {
-    if (in_scope(gvr, ns, s.ref.gvr, s.obj) && selected(s.obj, sel, opts.field_selector)) items.push_back(s.obj);
+    if (in_scope(gvr, ns, s.ref.gvr, s.obj) && selected(s.obj, sel, opts.field_selector)) {
+      items.push_back(s.obj);
+      if (opts.item_transform) opts.item_transform(items.back());
+    }
   }
   return json{{"apiVersion", gvr.api_version()},
               {"kind", "List"},
