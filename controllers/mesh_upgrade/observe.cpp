@@ -113,7 +113,7 @@ Observation observe(Context& ctx, const ObjectPtr& object) {
       for (const auto& k : ctx.catalog.versions()) known += (known.empty() ? "" : ", ") + k;
       o.spec_error = Problem{"UnknownVersion", "osm-edge " + v.spec.target_version +
                                                    " is not in the release catalog (known: " + known +
-                                                   "); choose a known release or add it to the catalog ConfigMap"};
+                                                   "); choose a known release, or add the release to controllers/mesh_upgrade/releases.json and rebuild"};
     }
   }
   o.suspend = v.spec.suspend;
