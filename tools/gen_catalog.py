@@ -277,7 +277,8 @@ def sort_key(rel):
 def generate() -> tuple:
     """(catalog document, summary lines)."""
     repo = os.path.join(fixtures_dir(), "helm-repo")
-    index = yaml_subset.load(open(os.path.join(repo, "index.yaml")).read(), "helm-repo/index.yaml")
+    with open(os.path.join(repo, "index.yaml")) as f:
+        index = yaml_subset.load(f.read(), "helm-repo/index.yaml")
     indexed = {e["version"]: e for e in index["entries"]["osm-edge"] if RELEASE.match(str(e["version"]))}
     releases, pruned = [], {}
     for version in sorted(indexed):
@@ -419,7 +420,10 @@ def main(argv=None) -> int:
     doc, lines = generate()
     text = dumps(doc) + "\n"
     if args.check:
-        old = open(args.output).read() if os.path.exists(args.output) else ""
+        old = ""
+        if os.path.exists(args.output):
+            with open(args.output) as f:
+                old = f.read()
         if old != text:
             print(f"gen_catalog: {os.path.relpath(args.output, REPO)} is not what tools/gen_catalog.py writes; "
                   "run it and commit the result:", file=sys.stderr)
