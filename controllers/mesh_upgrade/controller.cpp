@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controllers/mesh_upgrade/catalog.h"
+#include "controllers/mesh_upgrade/catalog_source.h"
 #include "controllers/mesh_upgrade/context.h"
 #include "controllers/mesh_upgrade/names.h"
 #include "controllers/mesh_upgrade/phase.h"
@@ -18,7 +18,8 @@ struct MeshUpgradeController::Impl {
   kubert::Logger log;
   ControllerOptions opts;
   kubert::WorkQueue queue;
-  Catalog catalog = Catalog::builtin();
+  Catalog builtin_catalog = Catalog::builtin();  // the reconciler's fallback; `catalogs` is what it reads
+  CatalogSource catalogs;
   Expectations expectations;
   EventRecorder events;
   std::vector<std::unique_ptr<kubert::Informer>> informers;
@@ -67,6 +68,15 @@ MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert:
   auto& statefulsets = m.informer(kStatefulSets, "", "", keep_workload_fields);
   auto& daemonsets = m.informer(kDaemonSets, "", "", keep_workload_fields);
   auto& meshed_pods = m.informer(kPods, "", std::string(kProxyUuid), keep_pod_fields);
+  // The catalog's run-time extension: a change rebuilds it and every MeshUpgrade is looked at again (an
+  // UnknownVersion may now be known).
+  auto& catalog_maps = m.informer(kConfigMaps, "", std::string(kCatalogLabel) + "=true", nullptr);
+  catalog_maps.add_handler([&m, &catalog_maps, &mus](const kubert::json*, const kubert::json*) {
+    const std::string problems = m.catalogs.rebuild(catalog_maps.store().list());
+    const auto now = m.catalogs.current();
+    m.log.info("release catalog rebuilt", {{"releases", now->size()}, {"problems", problems}});
+    for (const auto& mu : mus.store().list()) m.queue.add(kubert::ObjectKey::of(*mu).str());
+  });
 
   mus.add_handler(kubert::Controller::enqueue_on_change(m.queue));
   for (auto* inf : {&control_plane, &cp_pods, &pull_pods, &mesh_configs, &namespaces, &crds, &deployments,
@@ -86,7 +96,8 @@ MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert:
   caches.statefulsets = &statefulsets.store();
   caches.daemonsets = &daemonsets.store();
   caches.meshed_pods = &meshed_pods.store();
-  m.reconciler = std::make_unique<MeshUpgradeReconciler>(Context{m.api, m.clock, m.catalog, caches, m.expectations, m.events});
+  m.reconciler = std::make_unique<MeshUpgradeReconciler>(
+      Context{m.api, m.clock, m.builtin_catalog, caches, m.expectations, m.events}, std::chrono::seconds(1), &m.catalogs);
   m.controller = std::make_unique<kubert::Controller>(
       "meshupgrade", m.queue, [&m](const kubert::ObjectKey& key) { return m.reconciler->reconcile(key); },
       m.opts.workers, controller_metrics, m.log, m.clock);

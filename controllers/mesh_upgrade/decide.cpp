@@ -43,6 +43,7 @@ Decision control_plane(const Observed& o) {
   if (o.control_plane_rollout != Rollout::Complete) return act(Action::AwaitControlPlane);
   if (o.mesh_config_patch_pending) return act(Action::ApplyMeshConfigPatch);
   if (o.addons_pending) return act(Action::PatchAddons);
+  if (o.helm_record_pending) return act(Action::RecordHelmRelease);
   return act(Action::FinishControlPlane);
 }
 
@@ -63,6 +64,7 @@ Decision rollback(const Observed& o) {
       o.rollback_control_plane_rollout == Rollout::Progressing) {
     return act(Action::AwaitRollback);
   }
+  if (o.helm_rollback_pending) return act(Action::RecordHelmRollback);
   return act(Action::FinishRollback);
 }
 
@@ -127,6 +129,7 @@ std::string_view to_string(Action a) {
     case Action::AwaitControlPlane: return "AwaitControlPlane";
     case Action::ApplyMeshConfigPatch: return "ApplyMeshConfigPatch";
     case Action::PatchAddons: return "PatchAddons";
+    case Action::RecordHelmRelease: return "RecordHelmRelease";
     case Action::FinishControlPlane: return "FinishControlPlane";
     case Action::RecordSidecarImage: return "RecordSidecarImage";
     case Action::PatchMeshConfigSidecar: return "PatchMeshConfigSidecar";
@@ -140,6 +143,7 @@ std::string_view to_string(Action a) {
     case Action::RollbackMeshConfig: return "RollbackMeshConfig";
     case Action::RollbackRestart: return "RollbackRestart";
     case Action::AwaitRollback: return "AwaitRollback";
+    case Action::RecordHelmRollback: return "RecordHelmRollback";
     case Action::FinishRollback: return "FinishRollback";
   }
   return "None";

@@ -48,6 +48,7 @@ struct Observed {
   Rollout control_plane_rollout = Rollout::Unknown;
   bool mesh_config_patch_pending = false;
   bool addons_pending = false;
+  bool helm_record_pending = false;   // the mesh is a Helm release whose record does not name the target yet
 
   // RollingSidecars.
   bool sidecar_recorded = false;    // the previous sidecar image is in status
@@ -72,6 +73,7 @@ struct Observed {
   int rollback_to_restart = 0;
   int rollback_in_flight = 0;
   Rollout rollback_control_plane_rollout = Rollout::Unknown;
+  bool helm_rollback_pending = false; // this attempt wrote a Helm revision that the rollback must supersede
 };
 
 enum class Action {
@@ -97,6 +99,7 @@ enum class Action {
   AwaitControlPlane,
   ApplyMeshConfigPatch,
   PatchAddons,
+  RecordHelmRelease,     // the next Helm revision, as `helm upgrade` writes it
   FinishControlPlane,
   RecordSidecarImage,
   PatchMeshConfigSidecar,
@@ -110,6 +113,7 @@ enum class Action {
   RollbackMeshConfig,
   RollbackRestart,
   AwaitRollback,
+  RecordHelmRollback,    // the next Helm revision, as `helm rollback` writes it
   FinishRollback,
 };
 

@@ -113,7 +113,12 @@ Observation observe(Context& ctx, const ObjectPtr& object) {
       for (const auto& k : ctx.catalog.versions()) known += (known.empty() ? "" : ", ") + k;
       o.spec_error = Problem{"UnknownVersion", "osm-edge " + v.spec.target_version +
                                                    " is not in the release catalog (known: " + known +
-                                                   "); choose a known release, or add the release to controllers/mesh_upgrade/releases.json and rebuild"};
+                                                   "); choose a known release, or add yours (a fork, a private build) "
+                                                   "with a ConfigMap labelled upgrade.flomesh.io/release-catalog=true "
+                                                   "(see docs/api.md, \"The release catalog\")" +
+                                                   (ctx.catalog.extension_problems().empty()
+                                                        ? std::string()
+                                                        : "; " + ctx.catalog.extension_problems())};
     }
   }
   o.suspend = v.spec.suspend;

@@ -26,35 +26,64 @@ std::optional<HelmRelease> helm_release(Context& ctx, View& v) {
                                  {"appVersion", rel->app_version}};
     }
     return rel;
-  } catch (const kubert::ApiError& e) {
-    if (e.is_forbidden()) throw;  // RBAC: say so, do not guess
-    return std::nullopt;
+  } catch (const kubert::ApiError&) {
+    throw;  // Forbidden, 5xx: an error to retry and report, never "not a Helm release"
   } catch (const std::runtime_error&) {
     return std::nullopt;  // not a Helm v3 release we can read: the images tell the version
   }
 }
 
-// The running release: from osm-controller's image tag, else the Helm release's appVersion.
+// The running release: from osm-controller's image (tag, and name for a variant); the Helm release's appVersion
+// settles a tag two releases share (v1.1.1 and v1.1.3 both run images tagged 1.1.1).
 const Release* running_release(Context& ctx, View& v, std::string& evidence) {
   const auto helm = helm_release(ctx, v);
+  const Release* by_helm = helm ? ctx.catalog.find_by_app_version(helm->app_version) : nullptr;
+  if (helm) {
+    evidence = std::string("Helm release ") + helm->name + " revision " + std::to_string(helm->revision) + " (chart " +
+               helm->chart_version + ", app " + helm->app_version + ")";
+  }
   auto it = v.control_plane.find("osm-controller");
   if (it != v.control_plane.end()) {
     for (const auto& c : snapshot(*it->second).containers) {
       ImageRef ref = ImageRef::parse(c.image);
       if (!ref.is_osm_edge()) continue;
-      evidence = "osm-controller image " + c.image;
-      if (const Release* r = ctx.catalog.find_by_image_tag(ref.tag)) return r;
+      evidence = "osm-controller image " + c.image + (evidence.empty() ? "" : ", " + evidence);
+      if (by_helm && by_helm->image_tag == ref.tag) return by_helm;
+      if (const Release* r = ctx.catalog.find_by_image_tag(ref.tag, ref.name)) return r;
       if (auto sv = Semver::parse(ref.tag)) {
         if (const Release* r = ctx.catalog.find(*sv)) return r;
       }
+      return nullptr;  // images of a release we do not know: the Helm record alone must not decide
     }
   }
-  if (helm) {
-    evidence += (evidence.empty() ? "" : ", ") + std::string("Helm release ") + helm->name + " revision " +
-                std::to_string(helm->revision) + " (chart " + helm->chart_version + ", app " + helm->app_version + ")";
-    if (const Release* r = ctx.catalog.find_by_app_version(helm->app_version)) return r;
+  return by_helm;
+}
+
+// A GitOps controller that owns the mesh's objects would move them back after the upgrade.
+std::optional<Problem> gitops_owner(const View& v) {
+  for (const auto& [name, dep] : v.control_plane) {
+    const json& meta = (*dep)["metadata"];
+    const json labels = meta.value("labels", json::object());
+    const json annotations = meta.value("annotations", json::object());
+    const std::string where = " (on Deployment " + v.spec.osm_namespace + "/" + name + ")";
+    const std::string flux_name = labels.value("helm.toolkit.fluxcd.io/name", "");
+    if (!flux_name.empty()) {
+      const std::string owner = labels.value("helm.toolkit.fluxcd.io/namespace", "") + "/" + flux_name;
+      return Problem{"GitOpsManaged", "HelmRelease " + owner + " manages this mesh" + where +
+                                          ": set its chart version to " + v.target->chart_version +
+                                          " instead, or set spec.policy.allowGitOpsManaged to upgrade here anyway "
+                                          "(Flux would then move the mesh back unless the HelmRelease is changed too)"};
+    }
+    const std::string tracking = annotations.value("argocd.argoproj.io/tracking-id", "");
+    if (!tracking.empty()) {
+      const std::string app = tracking.substr(0, tracking.find(':'));
+      return Problem{"GitOpsManaged", "Argo CD Application " + app + " manages this mesh" + where +
+                                          ": set its chart version (targetRevision) to " + v.target->chart_version +
+                                          " instead, or set spec.policy.allowGitOpsManaged to upgrade here anyway "
+                                          "(a sync with self-heal would move the mesh back)"};
+    }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 bool crd_established(const json& crd) {
@@ -106,6 +135,13 @@ void make_plan(Context& ctx, Observed& o, View& v) {
   }
   if (!v.spec.mesh_config_patch.empty()) {
     v.plan.push_back({mc_object, "spec (merge patch)", "", v.spec.mesh_config_patch});
+  }
+  // osm issue 4371: an upgrade keeps MeshConfig's values, so a default the new release changes is not applied.
+  if (v.from) {
+    for (const auto& c : mesh_config_default_changes(*v.from, *v.target)) {
+      v.plan.push_back({mc_object + " (release default; not applied, MeshConfig keeps its value: use meshConfigPatch to adopt it)",
+                        c.field, c.from, c.to});
+    }
   }
   observe_workloads(ctx, o, v);
   int restarts = 0;
@@ -205,6 +241,34 @@ void observe_precheck(Context& ctx, Observed& o, View& v) {
     return;
   }
 
+  if (v.from->variant != v.target->variant) {
+    const std::string want = v.from->variant.empty() ? v.target_version.substr(0, v.target_version.find('-'))
+                                                     : v.target_version + "-" + v.from->variant;
+    o.precheck_block = Problem{"UnsupportedUpgradePath",
+                               "the mesh runs the " + (v.from->variant.empty() ? std::string("standard") : v.from->variant) +
+                                   " images of " + v.from->version.str() + " and " + v.target_version +
+                                   " is another variant; set spec.targetVersion to " + want +
+                                   " (a variant is changed by reinstalling, not by an upgrade)"};
+    return;
+  }
+  if (!v.spec.allow_gitops_managed) {
+    if (auto owner = gitops_owner(v)) {
+      o.precheck_block = owner;
+      return;
+    }
+  }
+  if (v.spec.control_plane_source == ControlPlaneSource::Images) {
+    if (auto gap = images_source_gap(*v.from, *v.target)) {
+      o.precheck_block = Problem{"ManifestsRequired",
+                                 "the control plane's arguments change from " + v.from->version.str() + " to " +
+                                     v.target_version + " (" + *gap + "), which the Images source cannot carry over "
+                                     "(the new images would crash-loop with FatalInvalidCLIParameters); set "
+                                     "spec.controlPlane.source: Manifests with manifestsRef naming a ConfigMap that "
+                                     "holds `helm template` output of chart " + v.target->chart_version};
+      return;
+    }
+  }
+
   const auto version = ctx.api.server_version();
   const std::string git_version = version.value("gitVersion", "");
   auto kube = Semver::parse(git_version.substr(0, git_version.find('+')));
@@ -223,10 +287,10 @@ void observe_precheck(Context& ctx, Observed& o, View& v) {
 
   // The images an upgrade will pull, proven pullable before anything changes.
   const std::string reg = v.image_target.registry, tag = v.image_target.tag;
-  for (const char* name : {"osm-edge-controller", "osm-edge-injector", "osm-edge-bootstrap", "osm-edge-sidecar-init"}) {
-    v.target_images.push_back((reg.empty() ? "" : reg + "/") + name + ":" + tag);
+  for (const char* component : {"controller", "injector", "bootstrap", "sidecarInit"}) {
+    v.target_images.push_back(v.target->image(component, reg, tag));
   }
-  if (v.target->crds_by_init_container) v.target_images.push_back((reg.empty() ? "" : reg + "/") + "osm-edge-crds:" + tag);
+  if (v.target->crds_by_init_container) v.target_images.push_back(v.target->image("crds", reg, tag));
   v.target_images.push_back(v.target_sidecar);
   if (!v.target->repo_server_image.empty()) v.target_images.push_back(v.target->repo_server_image);
   std::sort(v.target_images.begin(), v.target_images.end());
@@ -373,20 +437,26 @@ void observe_control_plane(Context& ctx, Observed& o, View& v) {
     merged.merge_patch(json::parse(v.spec.mesh_config_patch));
     o.mesh_config_patch_pending = merged != *v.mesh_config;
   }
-  const std::pair<std::string_view, const std::string*> addons[] = {
-      {"osm-prometheus", &v.spec.prometheus_image}, {"osm-grafana", &v.spec.grafana_image}, {"jaeger", &v.spec.jaeger_image}};
-  for (const auto& [name, image] : addons) {
+  // Add-on Deployments as the running release's chart names them (jaeger became osm-jaeger in 1.2).
+  const std::pair<const char*, const std::string*> addons[] = {
+      {"prometheus", &v.spec.prometheus_image}, {"grafana", &v.spec.grafana_image}, {"jaeger", &v.spec.jaeger_image}};
+  for (const auto& [addon, image] : addons) {
     if (image->empty()) continue;
-    auto d = ctx.caches.control_plane->get(v.spec.osm_namespace, std::string(name));
+    const Release* rel = v.from ? v.from : v.target;
+    const Addon* a = rel->addon(addon);
+    const std::string name = a ? a->deployment : "osm-" + std::string(addon);
+    auto d = ctx.caches.control_plane->get(v.spec.osm_namespace, name);
     if (!d) continue;
     for (const auto& c : snapshot(*d).containers) {
-      if (!c.init && c.image != *image) {
+      if (!c.init && (!a || a->container.empty() || c.name == a->container) && c.image != *image) {
         v.addons_to_patch.push_back(std::string(name) + "=" + c.name + "=" + *image);
         break;
       }
     }
   }
   o.addons_pending = !v.addons_to_patch.empty();
+  o.helm_record_pending = v.status.contains("helmRelease") &&
+                          !v.status.value("attempt", json::object()).value("helmRecorded", false);
 }
 
 }  // namespace meshupgrade

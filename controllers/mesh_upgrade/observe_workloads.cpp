@@ -252,6 +252,8 @@ void observe_rollback(Context& ctx, Observed& o, View& v) {
       ++in_flight;
     }
   }
+  const json attempt = v.status.value("attempt", json::object());
+  o.helm_rollback_pending = attempt.contains("helmRevision") && !attempt.value("helmRolledBack", false);
   o.rollback_to_restart = to_restart;
   o.rollback_in_flight = in_flight;
   o.workloads_failed = 0;

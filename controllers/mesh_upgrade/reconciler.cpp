@@ -59,7 +59,10 @@ std::optional<kubert::ApiError> forbidden_cause(const std::exception& e) {
 }  // namespace
 
 kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
-  const auto object = ctx_.caches.mesh_upgrades->get(key.ns, key.name);
+  // The catalog in force now, held for the whole reconcile (the view points into it).
+  const std::shared_ptr<const Catalog> catalog = catalogs_ ? catalogs_->current() : nullptr;
+  Context ctx{ctx_.api, ctx_.clock, catalog ? *catalog : ctx_.catalog, ctx_.caches, ctx_.expectations, ctx_.events};
+  const auto object = ctx.caches.mesh_upgrades->get(key.ns, key.name);
   if (!object) return {};  // deleted; the finalizer already let it go
   const auto& log = kubert::reconcile_log();
 
@@ -67,19 +70,19 @@ kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
   Decision decision;
   ActResult result;
   try {
-    obs = observe(ctx_, object);
+    obs = observe(ctx, object);
     decision = decide(obs.facts);
     if (decision.action != Action::None) {
       log.debug("acting", {{"action", to_string(decision.action)}, {"phase", to_string(obs.facts.phase)},
                            {"reason", decision.problem.reason}});
     }
-    result = act(ctx_, decision, obs);
+    result = act(ctx, decision, obs);
   } catch (const kubert::TerminalError& e) {
     // A bad manifest or spec found while acting: Stalled, not retried until the spec changes.
     obs.view.status["attempt"]["endedGeneration"] = obs.view.generation;
-    obs.view.status["completedAt"] = kubert::rfc3339(ctx_.clock.wall());
-    stalled(ctx_, obs.view, Phase::Failed, {e.reason(), e.what()});
-    put_status(ctx_, obs.view, obs.view.status);
+    obs.view.status["completedAt"] = kubert::rfc3339(ctx.clock.wall());
+    stalled(ctx, obs.view, Phase::Failed, {e.reason(), e.what()});
+    put_status(ctx, obs.view, obs.view.status);
     return {};
   } catch (const std::exception& error) {
     const auto cause = forbidden_cause(error);
@@ -92,15 +95,15 @@ kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
     obs.view.status = object->value("status", json::object());
     const Problem p = forbidden(e);
     log.error("forbidden", {{"error", kubert::describe(error)}});
-    stalled(ctx_, obs.view, parse_phase(obs.view.status.value("phase", "")).value_or(Phase::Pending), p);
-    put_status(ctx_, obs.view, obs.view.status);
+    stalled(ctx, obs.view, parse_phase(obs.view.status.value("phase", "")).value_or(Phase::Pending), p);
+    put_status(ctx, obs.view, obs.view.status);
     return {std::chrono::duration_cast<std::chrono::milliseconds>(kForbiddenRetry)};
   }
   if (result.object_written || obs.facts.deleting) return {};
   // A step went through: a Forbidden reported earlier (RBAC since fixed) no longer holds.
   if (condition_reason(obs.view.status, "Stalled") == "Forbidden" && is_in_flight(obs.facts.phase)) {
     summarize(obs.view.status, Summary::InProgress, "Progressing", "RBAC allows the step again",
-              obs.view.generation, kubert::rfc3339(ctx_.clock.wall()));
+              obs.view.generation, kubert::rfc3339(ctx.clock.wall()));
   }
   auto later = write_status(obs.view, key);
   if (later && (!result.requeue_after || *later < *result.requeue_after)) result.requeue_after = later;

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "controllers/mesh_upgrade/catalog_source.h"
 #include "controllers/mesh_upgrade/context.h"
 #include "operator/controller.h"
 
@@ -13,8 +14,10 @@ namespace meshupgrade {
 class MeshUpgradeReconciler {
  public:
   // progress_interval: status changes that are only progress counts are written at most this often.
-  explicit MeshUpgradeReconciler(Context ctx, std::chrono::milliseconds progress_interval = std::chrono::seconds(1))
-      : ctx_(std::move(ctx)), progress_interval_(progress_interval) {}
+  // catalogs: when given, each reconcile reads the catalog in force then (ctx.catalog otherwise).
+  explicit MeshUpgradeReconciler(Context ctx, std::chrono::milliseconds progress_interval = std::chrono::seconds(1),
+                                 const CatalogSource* catalogs = nullptr)
+      : ctx_(std::move(ctx)), progress_interval_(progress_interval), catalogs_(catalogs) {}
   kubert::Result reconcile(const kubert::ObjectKey& key);
 
  private:
@@ -24,6 +27,7 @@ class MeshUpgradeReconciler {
 
   Context ctx_;
   const std::chrono::milliseconds progress_interval_;
+  const CatalogSource* catalogs_;
   std::mutex mu_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_write_;
 };

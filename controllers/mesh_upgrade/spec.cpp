@@ -157,6 +157,7 @@ MeshUpgradeSpec parse_spec(const json& object) {
   const json& policy = sub(spec, "policy");
   out.allow_breaking_changes = boolean(policy, "allowBreakingChanges", false, "policy.allowBreakingChanges");
   out.allow_downgrade = boolean(policy, "allowDowngrade", false, "policy.allowDowngrade");
+  out.allow_gitops_managed = boolean(policy, "allowGitOpsManaged", false, "policy.allowGitOpsManaged");
   out.precheck_image_pull = boolean(sub(spec, "precheck"), "imagePull", true, "precheck.imagePull");
   out.rollback_on_failure = boolean(spec, "rollbackOnFailure", true, "rollbackOnFailure");
   out.suspend = boolean(spec, "suspend", false, "suspend");

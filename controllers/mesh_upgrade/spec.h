@@ -40,6 +40,7 @@ struct MeshUpgradeSpec {
   std::string prometheus_image, grafana_image, jaeger_image;
   bool allow_breaking_changes = false;
   bool allow_downgrade = false;
+  bool allow_gitops_managed = false;  // upgrade a mesh whose release a Flux HelmRelease or Argo CD Application owns
   bool precheck_image_pull = true;
   bool rollback_on_failure = true;
   bool suspend = false;

@@ -68,6 +68,9 @@ ActResult act(Context& ctx, const Decision& d, Observation& obs) {
     case Action::AwaitRollback:
     case Action::FinishRollback:
       return act_rollback(ctx, d, obs);
+    case Action::RecordHelmRelease:
+    case Action::RecordHelmRollback:
+      return act_record_helm_release(ctx, d, obs);
   }
   return {};
 }

@@ -25,6 +25,7 @@ ActResult act_control_plane(Context& ctx, const Decision& d, Observation& obs); 
 ActResult act_sidecars(Context& ctx, const Decision& d, Observation& obs);    // actions/rollout_sidecars.cpp
 ActResult act_verify(Context& ctx, const Decision& d, Observation& obs);      // actions/verify.cpp
 ActResult act_rollback(Context& ctx, const Decision& d, Observation& obs);    // actions/rollback.cpp
+ActResult act_record_helm_release(Context& ctx, const Decision& d, Observation& obs);  // actions/record_helm_release.cpp
 
 // Requeue at the earliest deadline the observation found (a timeout), if any.
 ActResult wait_for_deadline(Context& ctx, const View& v);

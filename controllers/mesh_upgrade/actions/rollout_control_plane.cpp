@@ -14,9 +14,8 @@ namespace {
 std::string helm_note(const View& v) {
   if (!v.status.contains("helmRelease")) return "";
   const auto& h = v.status["helmRelease"];
-  return " Helm's record of release " + h.value("name", std::string("osm")) + " still says chart " +
-         h.value("chartVersion", std::string("?")) + "; run `helm upgrade " + v.spec.mesh_name + " <osm-edge chart " +
-         v.target_version + "> -n " + v.spec.osm_namespace + " --reuse-values` (or `osm mesh upgrade`) to bring it in line.";
+  return " Helm release " + h.value("name", std::string("osm")) + " revision " + std::to_string(h.value("revision", 0)) +
+         " records chart " + h.value("chartVersion", std::string("?")) + " (helm history shows it).";
 }
 
 }  // namespace
