@@ -17,7 +17,8 @@ IMAGE = "ghcr.io/flomesh-io/meshupgrade-operator"
 # The ClusterRole the operator needs, rule by rule: (apiGroup, resource) -> verbs. Exactly this, no more.
 EXPECTED_CLUSTER_RULES = {
     # Exactly what the operator calls (test_rbac.py removes each grant and sees the operator fail clearly):
-    # reads go through informers (list, watch); the only get is a ConfigMap of manifests.
+    # reads go through informers (list, watch); the only get is a ConfigMap of manifests; Helm's record is written
+    # as Helm writes it (create the next revision, update the previous, delete beyond the history limit).
     ("upgrade.flomesh.io", "meshupgrades"): {"list", "watch", "patch"},
     ("upgrade.flomesh.io", "meshupgrades/status"): {"update"},
     ("apps", "deployments"): {"list", "watch", "patch"},
@@ -25,8 +26,8 @@ EXPECTED_CLUSTER_RULES = {
     ("apps", "daemonsets"): {"list", "watch", "patch"},
     ("", "pods"): {"list", "watch", "create", "delete"},
     ("", "namespaces"): {"list", "watch"},
-    ("", "secrets"): {"list"},
-    ("", "configmaps"): {"get"},
+    ("", "secrets"): {"list", "create", "update", "delete"},
+    ("", "configmaps"): {"get", "list", "watch"},
     ("", "events"): {"create", "list"},
     ("config.openservicemesh.io", "meshconfigs"): {"list", "watch", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch", "create", "patch"},

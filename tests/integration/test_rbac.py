@@ -58,7 +58,11 @@ EXPECTED = {
     ("", "pods", "delete"): ("forbidden", "the image-pull precheck pod"),
     ("", "namespaces", None): ("log-only", "the namespace informer"),
     ("", "secrets", None): ("forbidden", "the Helm release record, read by the precheck"),
-    ("", "configmaps", None): ("unused", "only for crds.source ConfigMap and controlPlane.source Manifests"),
+    ("", "secrets", "create"): ("forbidden", "the next Helm revision, written once the control plane runs the target"),
+    ("", "secrets", "update"): ("forbidden", "the previous Helm revision, marked superseded"),
+    # delete only prunes Helm's history beyond 10 revisions: off the default path (a seeded mesh has one).
+    ("", "configmaps", None): ("log-only", "the release-catalog ConfigMap informer (get: crds.source ConfigMap and "
+                                           "controlPlane.source Manifests)"),
     ("", "events", None): ("unused", "Events are best effort (a refused one is a warning in the log); `list` serves "
                                      "only the FatalInvalidCLIParameters precheck, see PrecheckUnderDeployRbac"),
     ("config.openservicemesh.io", "meshconfigs", None): ("forbidden", "the sidecar image patch"),
@@ -66,7 +70,7 @@ EXPECTED = {
     ("coordination.k8s.io", "leases", None): ("log-only", "leader election never succeeds"),
 }
 # Cases whose operator must never report ready (it cannot fill its caches).
-NOT_READY = {("upgrade.flomesh.io", "meshupgrades", None), ("apps", "deployments", None),
+NOT_READY = {("upgrade.flomesh.io", "meshupgrades", None), ("apps", "deployments", None), ("", "configmaps", None),
              ("apps", "statefulsets", None), ("apps", "daemonsets", None), ("", "pods", None),
              ("", "namespaces", None), ("apiextensions.k8s.io", "customresourcedefinitions", None)}
 # The verb the Forbidden message must name, per "forbidden" case.
@@ -76,6 +80,8 @@ FORBIDDEN_VERB = {
     ("", "pods", "create"): "create",
     ("", "pods", "delete"): "delete",
     ("", "secrets", None): "list",
+    ("", "secrets", "create"): "create",
+    ("", "secrets", "update"): "update",
     ("config.openservicemesh.io", "meshconfigs", None): "patch",
 }
 

@@ -12,17 +12,20 @@ from sim.mesh import chart  # noqa: E402  (the simulator's rendering of a releas
 
 
 class OneOneToOneTwo(unittest.TestCase):
-    def test_images_only_crashes_with_fatal_cli_parameters_and_rolls_back(self):
+    def test_images_is_refused_where_the_control_plane_args_change(self):
+        # Before issue 12 this path started, crash-looped into FatalInvalidCLIParameters and rolled back; the
+        # catalog now knows 1.2's control plane takes flags 1.1's args lack, and the precheck says so first.
         with optest.Env(["--mesh", "v1.1.3", "--meshed-workloads", "2", "--ready-delay", "0.2"]) as env:
+            before = {d["metadata"]["name"]: d["metadata"]["resourceVersion"] for d in env.deployments("osm-system")}
             env.apply(optest.meshupgrade("up", "v1.2.3", timeouts={"controlPlane": "60s"}))
             stalled = env.wait_condition("up", "Stalled", timeout=240)
             status = env.mu("up")["status"]
-            self.assertEqual(status["phase"], "RolledBack", json.dumps(status, indent=1))
-            self.assertEqual(stalled["reason"], "FatalInvalidCLIParameters", stalled["message"])
-            self.assertIn("spec.containerRegistry and spec.imageTag", stalled["message"])
-            for d in env.deployments("osm-system"):
-                for c in d["spec"]["template"]["spec"]["containers"]:
-                    self.assertNotIn(":1.2.3", c["image"], d["metadata"]["name"])
+            self.assertEqual(status["phase"], "Failed", json.dumps(status, indent=1))
+            self.assertEqual(stalled["reason"], "ManifestsRequired", stalled["message"])
+            self.assertIn("--trust-domain", stalled["message"])
+            self.assertIn("spec.controlPlane.source: Manifests", stalled["message"])
+            after = {d["metadata"]["name"]: d["metadata"]["resourceVersion"] for d in env.deployments("osm-system")}
+            self.assertEqual(before, after, "nothing in the mesh changed")
 
     def test_manifests_bring_the_new_args_and_bootstrap_the_new_crds(self):
         with optest.Env(["--mesh", "v1.1.3", "--meshed-workloads", "2", "--ready-delay", "0.2"]) as env:
