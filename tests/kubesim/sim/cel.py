@@ -1,182 +1,227 @@
-"""A small CEL subset for x-kubernetes-validations: has(), field selection, comparisons, &&, ||, !,
-size(), string methods, literals, lists and the ternary operator; self and oldSelf."""
-import re
+"""Evaluates CEL expressions (x-kubernetes-validations) over JSON values with cel-go's semantics and error
+texts: error absorption in && and ||, macros, heterogeneous equality, int64 overflow, `no such key: x`."""
+from . import cel_lib
+from .cel_parse import CelSyntaxError, parse, unescape_name, uses_ident
+from .cel_values import CelError, CelType, CelUnsupported, Uint, check_int, compare, equal, to_cel
 
+__all__ = ["Cel", "CelError", "CelUnsupported", "to_cel"]
 
-class CelError(Exception):
-    pass
-
-
-_CEL_TOKEN = re.compile(r"\s*(?:(\d+\.\d+|\d+)|(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')|(==|!=|<=|>=|&&|\|\||[<>!().,\[\]?:+-])|"
-                        r"([A-Za-z_][A-Za-z0-9_]*))")
-
-
-class _Missing:
-    pass
-
-
-MISSING = _Missing()
+_TYPE_IDENTS = {"int", "uint", "double", "string", "bool", "bytes", "list", "map", "null_type", "type"}
+_CMP = {"_<_": lambda c: c < 0, "_<=_": lambda c: c <= 0, "_>_": lambda c: c > 0, "_>=_": lambda c: c >= 0}
+_ARITH = {"_+_": "+", "_-_": "-", "_*_": "*", "_/_": "/", "_%_": "%"}
 
 
 class Cel:
-    """Evaluates has(), field selection, ==, !=, <, >, <=, >=, &&, ||, !, size(), literals, ternary."""
+    """One compiled expression: Cel(src).eval({"self": ..., "oldSelf": ...}) returns its value or raises
+    CelError. Parsing errors are CelError too (the checker reports them properly at CRD admission)."""
 
-    def __init__(self, expr):
-        self.toks = []
-        pos = 0
-        expr = expr.strip()
-        while pos < len(expr):
-            m = _CEL_TOKEN.match(expr, pos)
-            if not m or m.end() == pos:
-                raise CelError(expr)
-            pos = m.end()
-            if m.group(1):
-                self.toks.append(("num", float(m.group(1)) if "." in m.group(1) else int(m.group(1))))
-            elif m.group(2):
-                self.toks.append(("str", m.group(2)[1:-1]))
-            elif m.group(3):
-                self.toks.append(("op", m.group(3)))
-            elif m.group(4):
-                self.toks.append(("id", m.group(4)))
-        self.i = 0
+    def __init__(self, src):
+        self.src = src
+        try:
+            self.ast = parse(src)
+        except CelSyntaxError as e:
+            raise CelError(str(e)) from None
+        self.uses_old_self = uses_ident(self.ast, "oldSelf")
 
     def eval(self, env):
-        self.env = env
-        self.i = 0
-        v = self._ternary()
-        if self.i != len(self.toks):
-            raise CelError("trailing tokens")
-        return v
+        return _eval(self.ast, env)
 
-    def _peek(self):
-        return self.toks[self.i] if self.i < len(self.toks) else (None, None)
 
-    def _eat(self, val=None):
-        t = self._peek()
-        if val is not None and t[1] != val:
-            raise CelError(f"expected {val}")
-        self.i += 1
-        return t
+def _eval(n, env):
+    k = n.kind
+    if k == "lit":
+        return Uint(n.value) if n.lit_type == "uint" else n.value
+    if k == "ident":
+        if n.name in env:
+            return env[n.name]
+        if n.name in _TYPE_IDENTS:
+            return CelType(n.name)
+        raise CelError(f"no such attribute: {n.name}")
+    if k == "select":
+        return _select(_eval(n.operand, env), n.field, n.test_only)
+    if k == "list":
+        return [_eval(a, env) for a in n.args]
+    if k == "map":
+        out = {}
+        for kn, vn in n.entries:
+            key = _eval(kn, env)
+            if isinstance(key, (dict, list, float)) or key is None:
+                raise CelError("unsupported key type")
+            out[key] = _eval(vn, env)
+        return out
+    if k == "comp":
+        return _comprehension(n, env)
+    return _call(n, env)
 
-    def _ternary(self):
-        c = self._or()
-        if self._peek()[1] == "?":
-            self._eat("?")
-            a = self._ternary()
-            self._eat(":")
-            b = self._ternary()
-            return a if c is True else b
-        return c
 
-    def _or(self):
-        v = self._and()
-        while self._peek()[1] == "||":
-            self._eat()
-            r = self._and()
-            v = (v is True) or (r is True)
-        return v
+def _select(v, field, test_only):
+    if not isinstance(v, dict):
+        raise CelError("no such overload")
+    key = unescape_name(field)
+    if test_only:
+        return key in v
+    if key not in v:
+        raise CelError(f"no such key: {field}")
+    return v[key]
 
-    def _and(self):
-        v = self._cmp()
-        while self._peek()[1] == "&&":
-            self._eat()
-            r = self._cmp()
-            v = (v is True) and (r is True)
-        return v
 
-    def _cmp(self):
-        v = self._unary()
-        op = self._peek()[1]
-        if op in ("==", "!=", "<", ">", "<=", ">="):
-            self._eat()
-            r = self._unary()
-            if v is MISSING or r is MISSING:
-                raise CelError("no such key")
-            return {"==": lambda: v == r, "!=": lambda: v != r, "<": lambda: v < r, ">": lambda: v > r,
-                    "<=": lambda: v <= r, ">=": lambda: v >= r}[op]()
-        return v
+def _try(n, env):
+    try:
+        return _eval(n, env), None
+    except CelUnsupported:
+        raise
+    except CelError as e:
+        return None, e
 
-    def _unary(self):
-        if self._peek()[1] == "!":
-            self._eat()
-            v = self._unary()
-            return not (v is True)
-        if self._peek()[1] == "-":
-            self._eat()
-            return -self._unary()
-        return self._postfix()
 
-    def _postfix(self):
-        kind, val = self._eat()
-        if kind == "num" or kind == "str":
-            v = val
-        elif kind == "op" and val == "(":
-            v = self._ternary()
-            self._eat(")")
-        elif kind == "op" and val == "[":
-            items = []
-            while self._peek()[1] != "]":
-                items.append(self._ternary())
-                if self._peek()[1] == ",":
-                    self._eat()
-            self._eat("]")
-            v = items
-        elif kind == "id" and val == "has":
-            self._eat("(")
-            v = self._has()
-            self._eat(")")
-            return v
-        elif kind == "id" and val == "size":
-            self._eat("(")
-            a = self._ternary()
-            self._eat(")")
-            v = len(a)
-        elif kind == "id" and val in ("true", "false", "null"):
-            v = {"true": True, "false": False, "null": None}[val]
-        elif kind == "id" and val in self.env:
-            v = self.env[val]
+def _logic(n, env, short):
+    """&& (short False) and || (short True) are commutative: a decisive side wins over an error."""
+    a, ea = _try(n.args[0], env)
+    if ea is None and a is short:
+        return short
+    b, eb = _try(n.args[1], env)
+    if eb is None and b is short:
+        return short
+    if ea or eb:
+        raise ea or eb
+    if not isinstance(a, bool) or not isinstance(b, bool):
+        raise CelError("no such overload")
+    return not short
+
+
+def _call(n, env):
+    fn = n.fn
+    if fn == "_&&_":
+        return _logic(n, env, False)
+    if fn == "_||_":
+        return _logic(n, env, True)
+    if fn == "_?_:_":
+        c = _eval(n.args[0], env)
+        if not isinstance(c, bool):
+            raise CelError("no such overload")
+        return _eval(n.args[1] if c else n.args[2], env)
+    target = None
+    if n.target is not None:
+        qualified = _qualified(n.target, env)
+        if qualified and qualified + "." + fn in cel_lib.FUNCS:
+            fn = qualified + "." + fn
         else:
-            raise CelError(f"unknown {val}")
-        while self._peek()[1] == ".":
-            self._eat()
-            _, name = self._eat()
-            if self._peek()[1] == "(":   # method call: x.size(), x.startsWith(y)
-                self._eat("(")
-                args = []
-                while self._peek()[1] != ")":
-                    args.append(self._ternary())
-                    if self._peek()[1] == ",":
-                        self._eat()
-                self._eat(")")
-                if name == "size":
-                    v = len(v)
-                elif name == "startsWith":
-                    v = str(v).startswith(args[0])
-                elif name == "endsWith":
-                    v = str(v).endswith(args[0])
-                elif name == "contains":
-                    v = args[0] in str(v)
-                else:
-                    raise CelError(name)
-                continue
-            if not isinstance(v, dict) or name not in v:
-                raise CelError(f"no such key: {name}")
-            v = v[name]
-        return v
+            target = _eval(n.target, env)
+    args = [_eval(a, env) for a in n.args]
+    if fn == "!_":
+        if not isinstance(args[0], bool):
+            raise CelError("no such overload")
+        return not args[0]
+    if fn == "-_":
+        v = args[0]
+        if isinstance(v, bool) or isinstance(v, Uint) or not isinstance(v, (int, float)):
+            raise CelError("no such overload")
+        return -v if isinstance(v, float) else check_int(-v)
+    if fn == "_==_":
+        return equal(*args)
+    if fn == "_!=_":
+        return not equal(*args)
+    if fn in _CMP:
+        c = compare(*args)
+        return False if c is None else _CMP[fn](c)
+    if fn in _ARITH:
+        return cel_lib.arith(_ARITH[fn], *args)
+    if fn == "_[_]":
+        return _index(*args)
+    if fn == "@in":
+        v, coll = args
+        if isinstance(coll, list):
+            return any(equal(v, x) for x in coll)
+        if isinstance(coll, dict):
+            return _key(v) in coll
+        raise CelError("no such overload")
+    return cel_lib.call(fn, target, args)
 
-    def _has(self):
-        kind, val = self._eat()
-        if kind != "id" or val not in self.env:
-            raise CelError("has() needs a field selection")
-        v = self.env[val]
-        sel = []
-        while self._peek()[1] == ".":
-            self._eat()
-            sel.append(self._eat()[1])
-        if not sel:
-            raise CelError("has() needs a field selection")
-        for name in sel[:-1]:
-            if not isinstance(v, dict) or name not in v:
-                raise CelError("no such key")
-            v = v[name]
-        return isinstance(v, dict) and sel[-1] in v
+
+def _qualified(node, env):
+    """`base64` in base64.encode(x): a namespace, not a variable."""
+    if node.kind == "ident" and node.name not in env:
+        return node.name
+    return None
+
+
+def _key(v):
+    return int(v) if isinstance(v, float) and v == int(v) else v
+
+
+def _index(coll, idx):
+    if isinstance(coll, list):
+        if isinstance(idx, bool) or not isinstance(idx, (int, float)) or idx != int(idx):
+            raise CelError("no such overload")
+        i = int(idx)
+        if i < 0 or i >= len(coll):
+            raise CelError(f"index '{i}' out of range in list size '{len(coll)}'")
+        return coll[i]
+    if isinstance(coll, dict):
+        k = _key(idx)
+        if isinstance(k, (dict, list)) or k not in coll:
+            raise CelError(f"no such key: {idx}")
+        return coll[k]
+    raise CelError("no such overload")
+
+
+def _comprehension(n, env):
+    rng = _eval(n.target, env)
+    if isinstance(rng, dict):
+        items = list(rng.keys())
+    elif isinstance(rng, list):
+        items = rng
+    else:
+        raise CelError("no such overload")
+    scope = dict(env)
+
+    def run(body, x):
+        scope[n.var] = x
+        return _eval(body, scope)
+    macro = n.fn
+    if macro in ("all", "exists"):
+        decisive = macro == "exists"      # exists stops at a true, all at a false
+        err = None
+        for x in items:
+            try:
+                r = run(n.args[0], x)
+            except CelUnsupported:
+                raise
+            except CelError as e:
+                err = err or e
+                continue
+            if not isinstance(r, bool):
+                err = err or CelError("no such overload")
+            elif r is decisive:
+                return decisive
+        if err:
+            raise err
+        return not decisive
+    if macro == "exists_one":
+        count = 0
+        for x in items:
+            r = run(n.args[0], x)
+            if not isinstance(r, bool):
+                raise CelError("no such overload")
+            count += r
+        return count == 1
+    if macro == "filter":
+        out = []
+        for x in items:
+            r = run(n.args[0], x)
+            if not isinstance(r, bool):
+                raise CelError("no such overload")
+            if r:
+                out.append(x)
+        return out
+    # map(x, expr) or map(x, pred, expr)
+    out = []
+    for x in items:
+        if len(n.args) == 2:
+            r = run(n.args[0], x)
+            if not isinstance(r, bool):
+                raise CelError("no such overload")
+            if not r:
+                continue
+        out.append(run(n.args[-1], x))
+    return out

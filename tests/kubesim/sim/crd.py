@@ -4,7 +4,7 @@ import json
 import re
 
 from .api_types import ResourceInfo, human_duration, now_iso, parse_iso
-from .cel import Cel, CelError
+from . import cel_rules, crd_schema
 
 CRD_GR = ("apiextensions.k8s.io", "customresourcedefinitions")
 
@@ -16,6 +16,8 @@ def install(store):
 
 
 def _crd_validate(op, obj, old):
+    """The CRD checks of apiextensions' validation.go, in its order: name, scope, each version's schema,
+    storage versions, names, the shared schema (crd_schema.py has the schema checks)."""
     causes = []
     spec = obj.get("spec") or {}
     names = spec.get("names") or {}
@@ -23,6 +25,12 @@ def _crd_validate(op, obj, old):
     if name != f"{names.get('plural', '')}.{spec.get('group', '')}":
         causes.append({"reason": "FieldValueInvalid", "field": "metadata.name",
                        "message": f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'})
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        causes.append({"reason": "FieldValueNotSupported", "field": "spec.scope",
+                       "message": f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", '
+                                  '"Namespaced"'})
+    per_version, shared = crd_schema.validate(spec, (old or {}).get("spec") if old is not None else None)
+    causes += per_version
     versions = spec.get("versions") or []
     if not versions:
         causes.append({"reason": "FieldValueRequired", "field": "spec.versions", "message": "Required value"})
@@ -31,11 +39,7 @@ def _crd_validate(op, obj, old):
                        "message": "Invalid value: must have exactly one version marked as storage version"})
     if not names.get("kind"):
         causes.append({"reason": "FieldValueRequired", "field": "spec.names.kind", "message": "Required value"})
-    if spec.get("scope") not in ("Namespaced", "Cluster"):
-        causes.append({"reason": "FieldValueNotSupported", "field": "spec.scope",
-                       "message": f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", '
-                                  '"Namespaced"'})
-    return causes
+    return causes + shared
 
 
 def _crd_status(op, obj, old):
@@ -188,11 +192,11 @@ def validate(info, obj, old):
     top["properties"] = props
     top.pop("required", None) if False else None
     body = {k: v for k, v in obj.items() if k != "metadata"}
-    _validate(body, top, "", causes, old if old is not None else None, True)
+    _validate(body, top, "", causes, old if old is not None else None, old is not None, full=obj)
     return causes
 
 
-def _validate(v, s, path, causes, old, has_old):
+def _validate(v, s, path, causes, old, has_old, full=None):
     def add(reason, msg):
         causes.append({"reason": reason, "message": msg, "field": path.lstrip(".") or "<root>"})
 
@@ -259,21 +263,10 @@ def _validate(v, s, path, causes, old, has_old):
         if isinstance(s.get("items"), dict):
             for i, c in enumerate(v):
                 _validate(c, s["items"], f"{path}[{i}]", causes, None, False)
-    for rule in s.get("x-kubernetes-validations") or []:
-        expr = rule.get("rule", "")
-        uses_old = "oldSelf" in expr
-        if uses_old and not has_old:
-            continue   # transition rules only run on updates where the old value exists
-        try:
-            ok = Cel(expr).eval({"self": v, "oldSelf": old})
-        except CelError:
-            ok = True  # an expression we do not understand never rejects
-        if ok is not True:
-            msg = rule.get("message") or f"failed rule: {expr}"
-            path_override = rule.get("fieldPath")
-            field = (where + (path_override or "")).lstrip(".") or "<root>"
-            causes.append({"reason": rule.get("reason") or "FieldValueInvalid",
-                           "message": f"Invalid value: {_fmt(_tname(v))}: {msg}", "field": field})
+    # A rule at the root sees the whole object (apiVersion, kind, metadata); its errors have no field path,
+    # which the real server prints as <nil>.
+    causes += cel_rules.node_errors(s, full if full is not None else v, old if has_old else None,
+                                    where or "<nil>", is_root=full is not None)
 
 
 # ------------------------------------------------------------------ printer columns
