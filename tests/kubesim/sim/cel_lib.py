@@ -3,7 +3,7 @@ import base64
 import re
 import urllib.parse
 
-from .cel_values import (CelError, CelType, CelUnsupported, Duration, INT_MAX, INT_MIN, Timestamp, Uint,
+from .cel_values import (CelError, CelType, CelUnsupported, Duration, INT_MIN, Timestamp, Uint,
                          check_int, check_uint, compare, equal, go_float_g, is_num, parse_duration,
                          parse_timestamp, type_name)
 

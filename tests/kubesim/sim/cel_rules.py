@@ -4,7 +4,8 @@ import re
 
 from . import field_errors as fe
 from .cel import Cel, CelError, CelUnsupported, to_cel
-from .cel_types import with_type_and_object_meta
+from .cel_check import compile_expr
+from .cel_types import BOOL, decl_type, unique_self_type_name, with_type_and_object_meta
 
 _compiled = {}
 
@@ -25,9 +26,11 @@ def rule_message_or_default(rule):
     return msg or f"failed rule: {rule_error_string(rule)}"
 
 
-def node_errors(schema, value, old, path, is_root=False):
+def node_errors(schema, value, old, path, is_root=False, type_check=False):
     """Errors of the rules written on this schema node (validateExpressions). old is None when there is
-    no correlated old value: transition rules (those using oldSelf) are then skipped."""
+    no correlated old value: transition rules (those using oldSelf) are then skipped. type_check: compile
+    each rule against the node's type first, as a validator built for a schema not yet admitted does
+    (a rule that does not compile is then reported, not run)."""
     rules = schema.get("x-kubernetes-validations") or []
     if value is None or not rules:
         return []
@@ -36,10 +39,18 @@ def node_errors(schema, value, old, path, is_root=False):
     this = to_cel(value, sts)
     prev = to_cel(old, sts) if old is not None else None
     out = []
+    self_t = decl_type(schema, is_root, unique_self_type_name()) if type_check else None
     for rule in rules:
         src = (rule.get("rule") or "").strip()
         if not src:
             continue
+        if self_t is not None:
+            problem, _ = compile_expr(src, self_t, BOOL)
+            if problem:
+                detail = ("compilation failed: " + problem[1]) if problem[0] == "compile" else \
+                    "cel expression must evaluate to a bool"
+                out.append(fe.invalid(path, type_value, f"rule compile error: {detail}"))
+                continue
         try:
             prog = _compile(src)
         except CelError:
@@ -115,12 +126,12 @@ def _tokens(path):
         yield m.group(1), (m.group(2).replace("\\'", "'") if m.group(2) is not None else None)
 
 
-def validate_tree(schema, value, old, path, is_root=False):
+def validate_tree(schema, value, old, path, is_root=False, type_check=False):
     """Every rule at or below this node over value (Validator.validate): properties are correlated with
     old, additionalProperties unless the map is atomic, list items only for x-kubernetes-list-type map."""
     if value is None or not schema:
         return []
-    out = node_errors(schema, value, old, path, is_root)
+    out = node_errors(schema, value, old, path, is_root, type_check)
     if isinstance(value, dict):
         addl = schema.get("additionalProperties")
         correlated = schema.get("x-kubernetes-map-type") != "atomic" and isinstance(old, dict)
@@ -128,15 +139,16 @@ def validate_tree(schema, value, old, path, is_root=False):
         if isinstance(addl, dict):
             for k in sorted(value):
                 o = old.get(k) if correlated else None
-                out += validate_tree(addl, value[k], o, fe.key(path, k), _embedded(addl))
+                out += validate_tree(addl, value[k], o, fe.key(path, k), _embedded(addl), type_check)
         for k in sorted(value):
             if k in props:
                 o = old.get(k) if correlated else None
-                out += validate_tree(props[k], value[k], o, fe.child(path, k), _embedded(props[k]))
+                out += validate_tree(props[k], value[k], o, fe.child(path, k), _embedded(props[k]), type_check)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         items = schema["items"]
         for i, v in enumerate(value):
-            out += validate_tree(items, v, _old_item(schema, v, old), fe.index(path, i), _embedded(items))
+            out += validate_tree(items, v, _old_item(schema, v, old), fe.index(path, i), _embedded(items),
+                                 type_check)
     return out
 
 

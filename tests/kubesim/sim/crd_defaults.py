@@ -47,10 +47,11 @@ def _check(path, s, default, is_root, require_pruned):
     schema_errs = schema_values.validate(default, s, where)
     if schema_errs:
         return errs + schema_errs
-    # The default is its own old value, so transition rules run too. (With CRDValidationRatcheting the real
+    # The default is its own old value, so transition rules run too. The rules are not admitted yet: one
+    # that does not compile is reported here as a rule compile error. (With CRDValidationRatcheting the real
     # server runs the rules once more without an old value; that only matters for optionalOldSelf rules,
     # which this simulator skips.)
-    return errs + cel_rules.validate_tree(s, default, default, where, is_root)
+    return errs + cel_rules.validate_tree(s, default, default, where, is_root, type_check=True)
 
 
 def _prune(v, s, is_root=False):

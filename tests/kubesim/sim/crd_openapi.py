@@ -71,7 +71,8 @@ def _standard(s, path, ssv):
     if t and t not in _OPENAPI_TYPES:
         errs.append(fe.not_supported(fe.child(path, "type"), t, _OPENAPI_TYPES))
     if s.get("default") is not None and not ssv.allow_defaults:
-        errs.append(fe.forbidden(fe.child(path, "default"), "must not be set" + (" " + ssv.reason if ssv.reason else "")))
+        detail = "must not be set" + (" " + ssv.reason if ssv.reason else "")
+        errs.append(fe.forbidden(fe.child(path, "default"), detail))
     for name, detail in (("id", "id is not supported"), ("additionalItems", "additionalItems is not supported"),
                          ("patternProperties", "patternProperties is not supported"),
                          ("definitions", "definitions is not supported"),
@@ -83,7 +84,8 @@ def _standard(s, path, ssv):
     if isinstance(s.get("items"), list) and s["items"]:
         errs.append(fe.forbidden(fe.child(path, "items"), "items must be a schema object and not an array"))
     if ssv.inside_meta and _emb(s):
-        errs.append(fe.forbidden(fe.child(path, "x-kubernetes-embedded-resource"), "must not be used inside of resource meta"))
+        errs.append(fe.forbidden(fe.child(path, "x-kubernetes-embedded-resource"),
+                                 "must not be used inside of resource meta"))
     return errs
 
 
@@ -93,8 +95,8 @@ def _node(s, path, ssv, is_root, ctx, schema_errs, cel_errs):
     before = len(schema_errs)
     schema_errs += _standard(s, path, ssv)
     if s.get("uniqueItems") is True:
-        schema_errs.append(fe.forbidden(fe.child(path, "uniqueItems"),
-                                        "uniqueItems cannot be set to true since the runtime complexity becomes quadratic"))
+        schema_errs.append(fe.forbidden(fe.child(path, "uniqueItems"), "uniqueItems cannot be set to true since "
+                                                                       "the runtime complexity becomes quadratic"))
     props = s.get("properties") or {}
     if "additionalProperties" in s:
         addl = s["additionalProperties"]
@@ -141,18 +143,17 @@ def _extensions(s, path):
     errs = []
     t = s.get("type") or ""
     if s.get("x-kubernetes-preserve-unknown-fields") is False:
-        errs.append(fe.invalid(fe.child(path, "x-kubernetes-preserve-unknown-fields"), False, "must be true or undefined"))
+        errs.append(fe.invalid(fe.child(path, "x-kubernetes-preserve-unknown-fields"), False,
+                               "must be true or undefined"))
     mt = s.get("x-kubernetes-map-type")
     if mt is not None and t != "object":
-        detail = "must be object if x-kubernetes-map-type is specified"
-        errs.append(fe.required(fe.child(path, "type"), detail) if not t else fe.invalid(fe.child(path, "type"), t, detail))
+        errs.append(_type_error(path, t, "must be object if x-kubernetes-map-type is specified"))
     if mt is not None and mt not in ("atomic", "granular"):
         errs.append(fe.not_supported(fe.child(path, "x-kubernetes-map-type"), mt, ["atomic", "granular"]))
     lt = s.get("x-kubernetes-list-type")
     items = s.get("items") if isinstance(s.get("items"), dict) else None
     if lt is not None and t != "array":
-        detail = "must be array if x-kubernetes-list-type is specified"
-        errs.append(fe.required(fe.child(path, "type"), detail) if not t else fe.invalid(fe.child(path, "type"), t, detail))
+        errs.append(_type_error(path, t, "must be array if x-kubernetes-list-type is specified"))
     elif lt == "set" and items is not None:
         detail = "must be atomic as item of a list with x-kubernetes-list-type=set"
         if items.get("type") == "array" and items.get("x-kubernetes-list-type") not in (None, "atomic"):
@@ -167,8 +168,18 @@ def _extensions(s, path):
     return errs
 
 
+def _type_error(path, t, detail):
+    if not t:
+        return fe.required(fe.child(path, "type"), detail)
+    return fe.invalid(fe.child(path, "type"), t, detail)
+
+
 def _string_list(keys):
     return fe.raw("[]string{" + ", ".join(fe.go_quote(k) for k in keys) + "}")
+
+
+_KEY_DEFAULT = "this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property"
+_KEY_NULLABLE = "this property is in x-kubernetes-list-map-keys, so it cannot be nullable"
 
 
 def _list_keys(s, path):
@@ -184,44 +195,56 @@ def _list_keys(s, path):
             errs.append(fe.invalid(fe.child(path, "x-kubernetes-list-type"), lt, detail))
     if lt == "map":
         if not keys:
-            errs.append(fe.required(fe.child(path, "x-kubernetes-list-map-keys"), "must not be empty if x-kubernetes-list-type is map"))
+            errs.append(fe.required(fe.child(path, "x-kubernetes-list-map-keys"),
+                                    "must not be empty if x-kubernetes-list-type is map"))
         if items is None:
             errs.append(fe.required(fe.child(path, "items"), "must have a schema if x-kubernetes-list-type is map"))
         elif isinstance(items, dict):
-            it = items.get("type") or ""
-            if it != "object":
-                errs.append(fe.invalid(fe.child(path, "items", "type"), it, "must be object if parent array's x-kubernetes-list-type is map"))
-            else:
-                seen = set()
-                iprops = items.get("properties") or {}
-                for k in keys:
-                    if k in iprops:
-                        if iprops[k].get("type") in ("array", "object"):
-                            errs.append(fe.invalid(fe.child(fe.key(fe.child(path, "items", "properties"), k), "type"),
-                                                   it, "must be a scalar type if parent array's x-kubernetes-list-type is map"))
-                    else:
-                        errs.append(fe.invalid(fe.child(path, "x-kubernetes-list-map-keys"), _string_list(keys),
-                                               "entries must all be names of item properties"))
-                    if k in seen:
-                        errs.append(fe.invalid(fe.child(path, "x-kubernetes-list-map-keys"), _string_list(keys),
-                                               "must not contain duplicate entries"))
-                    seen.add(k)
+            errs += _map_items(items, keys, path)
     if isinstance(items, dict) and lt in ("set", "map"):
-        if items.get("nullable"):
-            errs.append(fe.forbidden(fe.child(path, "items", "nullable"), "cannot be nullable when x-kubernetes-list-type is " + lt))
-        if lt == "map":
-            required = set(items.get("required") or [])
-            iprops = items.get("properties") or {}
-            for k in keys:
-                if k not in iprops:
-                    continue
-                kp = fe.key(fe.child(path, "items", "properties"), k)
-                if k not in required and iprops[k].get("default") is None:
-                    errs.append(fe.required(fe.child(kp, "default"), "this property is in x-kubernetes-list-map-keys, "
-                                                                     "so it must have a default or be a required property"))
-                if iprops[k].get("nullable"):
-                    errs.append(fe.forbidden(fe.child(kp, "nullable"), "this property is in x-kubernetes-list-map-keys, "
-                                                                       "so it cannot be nullable"))
+        errs += _set_or_map_items(items, lt, keys, path)
+    return errs
+
+
+def _map_items(items, keys, path):
+    it = items.get("type") or ""
+    if it != "object":
+        return [fe.invalid(fe.child(path, "items", "type"), it,
+                           "must be object if parent array's x-kubernetes-list-type is map")]
+    errs, seen = [], set()
+    iprops = items.get("properties") or {}
+    for k in keys:
+        if k not in iprops:
+            errs.append(fe.invalid(fe.child(path, "x-kubernetes-list-map-keys"), _string_list(keys),
+                                   "entries must all be names of item properties"))
+        elif iprops[k].get("type") in ("array", "object"):
+            errs.append(fe.invalid(fe.child(fe.key(fe.child(path, "items", "properties"), k), "type"), it,
+                                   "must be a scalar type if parent array's x-kubernetes-list-type is map"))
+        if k in seen:
+            errs.append(fe.invalid(fe.child(path, "x-kubernetes-list-map-keys"), _string_list(keys),
+                                   "must not contain duplicate entries"))
+        seen.add(k)
+    return errs
+
+
+def _set_or_map_items(items, lt, keys, path):
+    """validateMapListKeysMapSet: set and map items are never null, map keys always have a value."""
+    errs = []
+    if items.get("nullable"):
+        errs.append(fe.forbidden(fe.child(path, "items", "nullable"),
+                                 "cannot be nullable when x-kubernetes-list-type is " + lt))
+    if lt != "map":
+        return errs
+    required = set(items.get("required") or [])
+    iprops = items.get("properties") or {}
+    for k in keys:
+        if k not in iprops:
+            continue
+        kp = fe.key(fe.child(path, "items", "properties"), k)
+        if k not in required and iprops[k].get("default") is None:
+            errs.append(fe.required(fe.child(kp, "default"), _KEY_DEFAULT))
+        if iprops[k].get("nullable"):
+            errs.append(fe.forbidden(fe.child(kp, "nullable"), _KEY_NULLABLE))
     return errs
 
 
@@ -240,7 +263,8 @@ def _rule_fields(s, rules, path):
             errs.append(fe.required(fe.child(rp, "message"), "message must be specified if rule contains line breaks"))
         mexpr = rule.get("messageExpression")
         if mexpr is not None and mexpr != "" and not mexpr.strip():
-            errs.append(fe.required(fe.child(rp, "messageExpression"), "messageExpression must be non-empty if specified"))
+            errs.append(fe.required(fe.child(rp, "messageExpression"),
+                                    "messageExpression must be non-empty if specified"))
         if rule.get("reason") is not None and rule["reason"] not in _REASONS:
             errs.append(fe.not_supported(fe.child(rp, "reason"), rule["reason"], _REASONS))
         fp = rule.get("fieldPath")

@@ -32,7 +32,8 @@ def _go_message(pattern, e):
         return f"error parsing regexp: invalid escape sequence: `{esc}`"
     if msg == "nothing to repeat":
         op = re.match(r"[*+?]\??|\{\d*,?\d*\}\??", pattern[pos:])
-        return f"error parsing regexp: missing argument to repetition operator: `{op.group(0) if op else pattern[pos:pos + 1]}`"
+        what = op.group(0) if op else pattern[pos:pos + 1]
+        return f"error parsing regexp: missing argument to repetition operator: `{what}`"
     if msg == "multiple repeat":
         return f"error parsing regexp: invalid nested repetition operator: `{pattern[pos - 1:pos + 1]}`"
     if msg.startswith("missing ), unterminated subpattern"):
