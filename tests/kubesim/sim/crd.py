@@ -229,7 +229,9 @@ def _validate(v, s, path, causes, old, has_old, full=None):
         if "pattern" in s and not re.search(s["pattern"], v):
             add("FieldValueInvalid", f"Invalid value: {_fmt(v)}: {where} in body should match '{s['pattern']}'")
         if "maxLength" in s and len(v) > s["maxLength"]:
-            add("FieldValueTooLong", f"Too long: may not be longer than {s['maxLength']}")
+            # field.TooLong since kubernetes#128553 (v1.32) merged TooLongMaxLength into it
+            n = s["maxLength"]
+            add("FieldValueTooLong", f"Too long: may not be more than {n} {'byte' if n == 1 else 'bytes'}")
         if "minLength" in s and len(v) < s["minLength"]:
             add("FieldValueInvalid", f"Invalid value: {_fmt(v)}: {where} in body should be at least "
                                      f"{s['minLength']} chars long")

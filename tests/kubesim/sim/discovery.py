@@ -7,6 +7,8 @@ VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "7
 
 import json
 
+from . import builtin_schema
+
 AGG_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 _SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
@@ -159,8 +161,9 @@ def openapi_v3_root(store):
 
 
 def openapi_v3_gv(store, group, version):
-    """A minimal document: every resource's PATCH operation with its GVK and the fieldValidation parameter, and
-    the CRD schemas, so that kubectl turns on server-side field validation."""
+    """Every resource's PATCH operation with its GVK and the fieldValidation parameter (so that kubectl turns on
+    server-side field validation; no requestBody, so kubectl's client-side apply keeps computing strategic patches
+    from its compiled-in types), and the schemas: built-in kinds' with their types, CRDs'."""
     infos = [i for i in list(store.resources.values()) if i.group == group and version in i.versions]
     if not infos:
         return None
@@ -181,13 +184,16 @@ def openapi_v3_gv(store, group, version):
             s = json.loads(json.dumps(crd.version_schema(i, version)))
             s["x-kubernetes-group-version-kind"] = [gvk]
             schemas[_schema_name(i, version)] = s
-        else:
+        elif builtin_schema.kind_schema(group, version, i.kind) is None:
             schemas[_schema_name(i, version)] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
                                                  "x-kubernetes-preserve-unknown-fields": True}
+    schemas.update(builtin_schema.components_for(group, version))
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
             "components": {"schemas": schemas}}
 
 
 def _schema_name(info, version):
+    if info.crd is None and builtin_schema.kind_schema(info.group, version, info.kind) is not None:
+        return builtin_schema.KIND_SCHEMAS[(info.group, version, info.kind)]
     g = ".".join(reversed(info.group.split("."))) if info.group else "core"
     return f"io.k8s.api.{g}.{version}.{info.kind}" if info.crd is None else f"{g}.{version}.{info.kind}"

@@ -13,8 +13,10 @@ class ApiException(Exception):
         self.headers = headers or {}
 
     def status(self) -> dict:
-        st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-              "message": self.message, "reason": self.reason, "code": self.code}
+        st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": self.message}
+        if self.reason:   # metav1.Status omits an empty reason (StatusReasonUnknown)
+            st["reason"] = self.reason
+        st["code"] = self.code
         details = dict(self.details)
         if self.causes:
             details["causes"] = self.causes

@@ -10,8 +10,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import crd as crdmod
 from . import discovery, rbac
+from . import field_validation as fv
 from . import apply as applymod
 from . import patch as patchmod
 from .errors import ApiException, not_found
@@ -307,6 +307,9 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
                 self._send_json(200, discovery.aggregated(store, False), ctype=discovery.AGG_CT)
             else:
                 self._send_json(200, discovery.api_group_list(store))
+        elif path == "/openapi/v2":
+            from . import openapi_v2
+            self._send(200, openapi_v2.document(discovery.VERSION["gitVersion"]), openapi_v2.CONTENT_TYPE)
         elif path == "/openapi/v3":
             self._send_json(200, discovery.openapi_v3_root(store))
         elif path.startswith("/openapi/v3/"):
@@ -463,18 +466,9 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
             body["apiVersion"] = info.api_version(req.version)
 
     def _field_validation(self, info, obj, req):
-        """fieldValidation=Strict rejects fields a CRD schema does not declare; Warn answers a Warning header."""
-        mode = self.q.get("fieldValidation", "")
-        if info.crd is None or mode not in ("Strict", "Warn"):
-            return
-        unknown = crdmod.unknown_fields(info, obj, req.version)
-        if not unknown:
-            return
-        if mode == "Strict":
-            detail = ", ".join(f'unknown field "{u}"' for u in unknown)
-            raise ApiException(400, "BadRequest", f'{info.kind} in version "{req.version}" cannot be handled as a '
-                                                  f"{info.kind}: strict decoding error: {detail}")
-        self.warnings = [f'unknown field "{u}"' for u in unknown]
+        """Create and update: undeclared fields refused (Strict), warned of (Warn, the default) or dropped
+        (handlers/create.go and update.go decode with the strict serializer unless fieldValidation=Ignore)."""
+        self.warnings = fv.check_decoded(info, req.version, obj, fv.directive(self.q)) or None
 
     def _manager(self):
         m = self.q.get("fieldManager")
@@ -511,6 +505,10 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
             if ctype == "application/apply-patch+yaml":
                 if not isinstance(body, dict):
                     raise ApiException(400, "BadRequest", "apply patch must be an object")
+                # structured-merge-diff types the patch whatever fieldValidation says (structuredmerge.go Apply)
+                typed = fv.typed_patch_error(info, req.version, body)
+                if typed is not None:
+                    raise typed
                 force = self.q.get("force") in ("true", "1")
                 if live is None:
                     body.setdefault("metadata", {})["name"] = req.name
@@ -544,7 +542,7 @@ class Handler(TablesMixin, ListWatchMixin, SubresourceMixin, BaseHTTPRequestHand
                 raise ApiException(415, "UnsupportedMediaType", f"unsupported patch type {ctype!r}")
             if not isinstance(new, dict):
                 raise ApiException(422, "Invalid", "patch produced a non-object")
-            self._field_validation(info, new, req)
+            self.warnings = fv.check_patched(info, req.version, live, new, body, ctype, fv.directive(self.q)) or None
             new = clone(new)
             nmd = new.setdefault("metadata", {})
             if nmd.get("name") != req.name:
