@@ -1,5 +1,6 @@
-"""Pod lifecycle through kubectl: unknown images (ErrImagePull, ImagePullBackOff), Insufficient cpu, crash loops,
-never-ready containers, --extra-image, the ready delay and the kubelet's events."""
+"""Pod lifecycle through kubectl: images that do not pull (ErrImagePull, ImagePullBackOff: unpublished osm-edge tags
+and --unpullable-image patterns; every other image pulls, as from a real registry), Insufficient cpu, crash loops,
+never-ready containers, the ready delay and the kubelet's events."""
 import json
 import os
 import sys
@@ -21,7 +22,9 @@ def pod(name, image, cpu=None, ns="default"):
 class PodLifecycle(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sim = simtest.start(["--node-cpu", "2", "--ready-delay", "1", "--extra-image", "registry.local/mine:7"])
+        # --extra-image is accepted and ignored (every image pulls); example.invalid/* is made to fail
+        cls.sim = simtest.start(["--node-cpu", "2", "--ready-delay", "1", "--extra-image", "registry.local/mine:7",
+                                 "--unpullable-image", "example.invalid/*"])
 
     @classmethod
     def tearDownClass(cls):
@@ -43,25 +46,39 @@ class PodLifecycle(unittest.TestCase):
     def events(self, name):
         return self.k("get", "events", "--field-selector", f"involvedObject.name={name}", "-o", "json", check=True)
 
-    def test_unknown_image_fails_to_pull_then_backs_off(self):
-        self.k("apply", "-f", "-", input=pod("badpull", "example.invalid/nothing:1.0"), check=True)
-        simtest.wait_for(lambda: self.waiting_reason("badpull") == "ImagePullBackOff", 30, what="ImagePullBackOff")
-        out = self.k("get", "pod", "badpull", check=True).stdout
+    def assert_pull_fails_then_backs_off(self, name, image):
+        self.k("apply", "-f", "-", input=pod(name, image), check=True)
+        simtest.wait_for(lambda: self.waiting_reason(name) == "ImagePullBackOff", 30, what="ImagePullBackOff")
+        out = self.k("get", "pod", name, check=True).stdout
         self.assertIn("ImagePullBackOff", out)
         self.assertIn("0/1", out)
-        reasons = [e["reason"] for e in json.loads(self.events("badpull").stdout)["items"]]
+        reasons = [e["reason"] for e in json.loads(self.events(name).stdout)["items"]]
         for r in ("Scheduled", "Pulling", "Failed", "BackOff"):
             self.assertIn(r, reasons)
-        msgs = " ".join(e["message"] for e in json.loads(self.events("badpull").stdout)["items"])
+        msgs = " ".join(e["message"] for e in json.loads(self.events(name).stdout)["items"])
         self.assertIn("Error: ErrImagePull", msgs)
         self.assertIn("Error: ImagePullBackOff", msgs)
-        p = self.get("pod", "badpull")
+        self.assertIn(f"{image}: not found", msgs)
+        p = self.get("pod", name)
         self.assertEqual("Pending", p["status"]["phase"])
         time.sleep(1.5)  # past the ready delay: still not Ready
-        ready = [c["status"] for c in self.get("pod", "badpull")["status"]["conditions"] if c["type"] == "Ready"]
+        ready = [c["status"] for c in self.get("pod", name)["status"]["conditions"] if c["type"] == "Ready"]
         self.assertEqual(["False"], ready)
 
-    def test_known_and_extra_images_run_and_become_ready_after_the_delay(self):
+    def test_unpublished_osm_edge_tag_fails_to_pull_then_backs_off(self):
+        self.assert_pull_fails_then_backs_off("badpull", "flomesh/osm-edge-controller:9.9.9")
+
+    def test_unpullable_image_pattern_fails_to_pull(self):
+        self.assert_pull_fails_then_backs_off("patterned", "example.invalid/nothing:1.0")
+
+    def test_any_other_image_pulls_as_from_a_real_registry(self):
+        self.k("create", "deployment", "web", "--image=nginx:1.25", check=True)
+        cp = self.k("rollout", "status", "deployment/web", "--timeout=30s")
+        self.assertEqual(0, cp.returncode, cp.stderr)
+        self.assertIn("successfully rolled out", cp.stdout)
+        self.k("delete", "deployment", "web", check=True)
+
+    def test_images_run_and_become_ready_after_the_delay(self):
         start = time.monotonic()
         self.k("apply", "-f", "-", input=pod("good", "registry.local/mine:7"), check=True)
         cp = self.k("wait", "--for=condition=Ready", "pod/good", "--timeout=30s")

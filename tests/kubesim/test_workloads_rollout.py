@@ -26,7 +26,7 @@ def manifest(kind, name, image="nginx:latest", replicas=2, extra_spec=None):
 class Rollouts(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.sim = simtest.start(["--ready-delay", "0.3"])
+        cls.sim = simtest.start(["--ready-delay", "0.3", "--unpullable-image", "example.invalid/*"])
 
     @classmethod
     def tearDownClass(cls):

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 
-extra_images: set = set()   # --extra-image values, read by sim.mesh
+extra_images: set = set()   # --extra-image values (a no-op kept for old command lines)
 
 
 def _parser():
@@ -26,7 +26,10 @@ def _parser():
     p.add_argument("--node-cpu", type=float, default=16.0, metavar="CORES")
     p.add_argument("--rbac", action="store_true", help="enforce RBAC for ServiceAccount tokens")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC")
-    p.add_argument("--extra-image", action="append", default=[], metavar="IMAGE")
+    p.add_argument("--extra-image", action="append", default=[], metavar="IMAGE",
+                   help="accepted and ignored: every image pulls unless --unpullable-image or osm-edge says not")
+    p.add_argument("--unpullable-image", action="append", default=[], metavar="PATTERN",
+                   help="images matching this shell pattern fail to pull (ErrImagePull); repeatable")
     p.add_argument("--log-level", default=os.environ.get("KUBESIM_LOG", "WARNING"))
     return p
 
@@ -187,6 +190,7 @@ def build(args, with_controllers=True) -> Running:
             ctlmod = None
     if meshmod is not None and hasattr(meshmod, "extra_images"):
         meshmod.extra_images.update(args.extra_image)
+        meshmod.unpullable_images[:] = args.unpullable_image
     if meshmod is not None and hasattr(meshmod, "seed"):
         meshmod.seed(store, args.mesh, args.meshed_workloads, namespaces, args.replicas)
     elif args.mesh or args.meshed_workloads:

@@ -1,9 +1,12 @@
 """The simulated osm-edge mesh: release catalog, seeding, injector, bootstrap CRD effect, CLI checks."""
+import fnmatch
+
 from . import catalog
 from . import seed as _seed_module  # sim/mesh/seed.py; the name `seed` below is the function
 
 VERSIONS = catalog.VERSIONS  # the releases --mesh accepts (a leading "v" is optional)
-extra_images: set = set()  # images passed with --extra-image (SIM-CORE fills it); they pull like known ones
+extra_images: set = set()  # --extra-image values: accepted and ignored (every image pulls unless said otherwise)
+unpullable_images: list = []  # --unpullable-image shell patterns: matching images fail to pull
 
 
 def seed(store, version, workloads: int = 0, namespaces: int = 1, replicas: int = 1) -> None:
@@ -11,13 +14,17 @@ def seed(store, version, workloads: int = 0, namespaces: int = 1, replicas: int 
 
 
 def image_known(image: str) -> bool:
-    """Pulls succeed for catalog images, --extra-image ones and tags ending -crashloop / -notready."""
+    """Whether the image pulls, as from a real registry: every image does, except tags of osm-edge's own
+    repositories that no osm-edge release published, and images matching an --unpullable-image pattern.
+    Tags ending -crashloop / -notready pull (then misbehave), also in osm-edge's repositories."""
     if not image:
         return False
-    if image in catalog.KNOWN_IMAGES or image in extra_images:
-        return True
+    if any(fnmatch.fnmatchcase(image, p) for p in unpullable_images):
+        return False
     tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
-    return tag.endswith("-crashloop") or tag.endswith("-notready")
+    if tag.endswith("-crashloop") or tag.endswith("-notready"):
+        return True
+    return not catalog.unpublished_osm_edge_image(image)
 
 
 def crash_log(pod: dict, container: dict) -> str | None:

@@ -23,7 +23,7 @@ def crd_versions_applied(pod: dict) -> list:
         img = c.get("image", "")
         if c.get("name") == "osm-bootstrap" and catalog.image_component(img) == "bootstrap":
             v = catalog.version_of_image(img)
-            if v and catalog.release(v)["crd_update"] == "container":
+            if v and catalog.release(v)["crdsBy"] == "Bootstrap":
                 out.append(v)
     return out
 
@@ -41,7 +41,7 @@ def on_pod_ready(store, pod: dict) -> None:
         log.info("osm-bootstrap %s/%s applied the CRDs of %s", ns, name, v)
     if injector.meshconfig(store) is None:
         versions = crd_versions_applied(pod) or [catalog.version_of_image(
-            next((c.get("image", "") for c in pod["spec"].get("containers") or []), "")) or catalog.VERSIONS[-1]]
+            next((c.get("image", "") for c in pod["spec"].get("containers") or []), "")) or catalog.LATEST]
         try:
             store.create(GVR_MESHCONFIG, chart.meshconfig(versions[-1]))
             lines.append('{"level":"info","component":"osm-bootstrap","message":"MeshConfig created"}')

@@ -1,42 +1,33 @@
-"""What the simulator knows of each osm-edge release: images, control-plane args, CRD set (our own data)."""
+"""What the simulator knows of each osm-edge release: the operator's generated catalog
+(controllers/mesh_upgrade/releases.json, written by tools/gen_catalog.py from the upstream charts and CRDs),
+read once, and the lookups the simulated mesh needs (images, control-plane containers, flags, CRD objects)."""
 import copy
+import fnmatch
+import json
+import os
 
-REGISTRY = "flomesh"
+CATALOG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "controllers",
+                            "mesh_upgrade", "releases.json")
 MESH_NAME = "osm"
 MESH_NAMESPACE = "osm-system"
-CURL_IMAGE = "curlimages/curl"
 
 # The exact line the guide quotes for a CLI/image version mismatch.
 FATAL_INIT_IMAGE_LINE = ('{"level":"fatal","error":"Please specify the init container image using '
                          '--init-container-image","reason":"FatalInvalidCLIParameters"}')
 
-_IMAGE_NAMES = ("controller", "injector", "sidecar-init", "bootstrap", "crds", "preinstall", "healthcheck")
 
-# Chart values that differ between releases. `tag` is the chart's image tag, which for v1.1.3 is 1.1.1.
-RELEASES = {
-    "v1.1.3": {"chart_version": "1.1.1", "app_version": "v1.1.1", "tag": "1.1.1",
-               "sidecar_image": "flomesh/pipy:0.50.0-25", "repo_image": "flomesh/pipy:0.50.0-25",
-               "crd_update": "init-container", "interceptor": False, "bootstrap_health_port": 9095,
-               "addon_images": ["prom/prometheus:v2.18.1", "grafana/grafana:8.2.2"]},
-    "v1.2.3": {"chart_version": "1.2.3", "app_version": "v1.2.3", "tag": "1.2.3",
-               "sidecar_image": "flomesh/pipy:0.70.0-46", "repo_image": "flomesh/pipy-repo:0.70.0-46",
-               "crd_update": "container", "interceptor": False, "bootstrap_health_port": 9091,
-               "addon_images": ["prom/prometheus:v2.34.0", "grafana/grafana:8.2.2"]},
-    "v1.3.8": {"chart_version": "1.3.8", "app_version": "v1.3.8", "tag": "1.3.8",
-               "sidecar_image": "flomesh/pipy:0.90.2-14", "repo_image": "flomesh/pipy-repo:0.90.2-14",
-               "crd_update": "container", "interceptor": True, "bootstrap_health_port": 9091,
-               "addon_images": ["prom/prometheus:v2.34.0", "grafana/grafana:8.2.2"]},
-    "v1.3.9": {"chart_version": "1.3.9", "app_version": "v1.3.9", "tag": "1.3.9",
-               "sidecar_image": "flomesh/pipy:0.90.3-38", "repo_image": "flomesh/pipy-repo:0.90.3-38",
-               "crd_update": "container", "interceptor": True, "bootstrap_health_port": 9091,
-               "addon_images": ["prom/prometheus:v2.34.0", "grafana/grafana:8.2.2"]},
-}
-KUBE_VERSION = ">= 1.19.0-0"  # every release's chart says so
-VERSIONS = tuple(RELEASES)
+def _load() -> dict:
+    with open(CATALOG_PATH) as f:
+        return {r["version"]: r for r in json.load(f)["releases"]}
+
+
+RELEASES = _load()
+VERSIONS = tuple(RELEASES)  # semver order, each -ubi8 variant after its release
+LATEST = [v for v in VERSIONS if not RELEASES[v]["variant"]][-1]
 
 
 def _parse(v: str):
-    return tuple(int(x) for x in v.lstrip("v").split("."))
+    return tuple(int(x) for x in v.lstrip("v").split("-", 1)[0].split("."))
 
 
 def at_least(version: str, other: str) -> bool:
@@ -44,7 +35,7 @@ def at_least(version: str, other: str) -> bool:
 
 
 def normalize(version: str) -> str:
-    """'1.3.9' and 'v1.3.9' both name v1.3.9."""
+    """'1.3.9' and 'v1.3.9' both name v1.3.9; '1.2.1-ubi8' names v1.2.1-ubi8."""
     return version if not version or version.startswith("v") else "v" + version
 
 
@@ -55,89 +46,108 @@ def release(version: str) -> dict:
     return RELEASES[version]
 
 
-def image(version: str, name: str) -> str:
-    """image("v1.3.9", "controller") -> flomesh/osm-edge-controller:1.3.9"""
-    return f"{REGISTRY}/osm-edge-{name}:{release(version)['tag']}"
+def image(version: str, key: str) -> str:
+    """image("v1.3.9", "controller") -> flomesh/osm-edge-controller:1.3.9 (keys of the catalog's imageNames)."""
+    r = release(version)
+    return f"{r['registry']}/{r['imageNames'][key]}:{r['imageTag']}"
 
 
 def images(version: str) -> dict:
+    """Every image of the release: imageNames' keys, plus sidecar, repoServer and curl."""
     r = release(version)
-    names = _IMAGE_NAMES + (("interceptor",) if r["interceptor"] else ())
-    out = {n: image(version, n) for n in names}
-    out["sidecar"] = r["sidecar_image"]
-    out["pipy-repo"] = r["repo_image"]
+    out = {k: image(version, k) for k in r["imageNames"]}
+    out.update(sidecar=r["sidecarImage"], repoServer=r["repoServerImage"], curl=r["curlImage"])
     return out
 
 
-def _known_images() -> set:
-    known = {CURL_IMAGE, "docker.io/" + CURL_IMAGE, "busybox", "busybox:latest", "nginx", "nginx:latest",
-             "jaegertracing/all-in-one", "jaegertracing/all-in-one:latest", "registry.k8s.io/pause:3.10",
-             "kubesim/demo-app:1.0"}  # the last: the app container of the seeded meshed workloads
-    for v in VERSIONS:
-        known.update(images(v).values())
-        known.update(RELEASES[v]["addon_images"])
-    return known
+def resolve(version: str, ref: str) -> str:
+    """A catalog container's "image": a key of imageNames, repoServer, curl, or a literal image."""
+    return images(version).get(ref, ref)
 
 
-KNOWN_IMAGES = frozenset(_known_images())
+# --- image ownership: which images osm-edge's own repositories published -------------------------------------
+def _strip_docker_io(img: str) -> str:
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/"):
+        if img.startswith(prefix):
+            return img[len(prefix):]
+    return img
 
 
-def version_of_image(img: str) -> str | None:
-    """The release whose chart tags this osm-edge image (flomesh/osm-edge-X:TAG), else None."""
-    if not img or "/osm-edge-" not in img or ":" not in img.rsplit("/", 1)[-1]:
-        return None
-    tag = img.rsplit(":", 1)[1]
+def split_image(img: str) -> tuple:
+    """(repository, tag, digest) of an image reference, docker.io/ dropped; tag "latest" when none is given."""
+    img = _strip_docker_io(img)
+    repo, _, digest = img.partition("@")
+    name = repo.rsplit("/", 1)[-1]
+    tag = ""
+    if ":" in name:
+        repo, tag = repo.rsplit(":", 1)
+    return repo, tag or ("" if digest else "latest"), digest
+
+
+def _published() -> frozenset:
+    out = set()
     for v, r in RELEASES.items():
-        if r["tag"] == tag:
-            return v
-    return None
+        out.update(images(v).values())
+        for d in r["controlPlane"]:
+            out.update(resolve(v, c["image"]) for c in d["containers"])
+    return frozenset(_strip_docker_io(i) for i in out)
+
+
+PUBLISHED_IMAGES = _published()
+# osm-edge's own repositories: every flomesh/osm-edge-* name (also -ubi8 and on quay.io), and the repositories
+# of the flomesh images its releases ran (flomesh/pipy, flomesh/pipy-repo, quay.io/flomesh/pipy-ubi8, ...).
+OWN_REPOSITORIES = frozenset(split_image(i)[0] for i in PUBLISHED_IMAGES
+                             if i.startswith(("flomesh/", "quay.io/flomesh/")))
+_OWN_PATTERNS = ("flomesh/osm-edge-*", "quay.io/flomesh/osm-edge-*")
+
+
+def unpublished_osm_edge_image(img: str) -> bool:
+    """True for a tag of osm-edge's own repositories that no release published (a real registry: not found)."""
+    repo, tag, digest = split_image(img)
+    if digest or not (repo in OWN_REPOSITORIES or any(fnmatch.fnmatchcase(repo, p) for p in _OWN_PATTERNS)):
+        return False
+    return f"{repo}:{tag}" not in PUBLISHED_IMAGES
+
+
+# --- which release an image belongs to -----------------------------------------------------------------------
+_NAME_KEYS = {name: key for r in RELEASES.values() for key, name in r["imageNames"].items()}
 
 
 def image_component(img: str) -> str | None:
-    """flomesh/osm-edge-controller:1.3.9 -> controller"""
-    if "/osm-edge-" not in img:
+    """flomesh/osm-edge-controller:1.3.9 -> controller (a key of imageNames); None for other images."""
+    if not img:
         return None
-    return img.rsplit("/osm-edge-", 1)[1].split(":", 1)[0].split("@", 1)[0]
+    return _NAME_KEYS.get(split_image(img)[0].rsplit("/", 1)[-1])
 
 
-# --- control-plane args, as the chart renders them for the default values -------------------------------
-def _common_head(version):
-    return ["--verbosity", "info", "--osm-namespace", MESH_NAMESPACE, "--osm-version",
-            release(version)["app_version"]]
+def version_of_image(img: str) -> str | None:
+    """The release whose images these are: the one tagged so whose chart names this image (for a tag two
+    releases share, as 1.1.1 of v1.1.1 and v1.1.3, the release of that number), else None."""
+    if image_component(img) is None:
+        return None
+    norm = _strip_docker_io(img)
+    found = [v for v in VERSIONS if norm in images(v).values()]
+    if not found:
+        return None
+    tag = split_image(img)[1]
+    exact = [v for v in found if v.split("-")[0] == "v" + tag]
+    return (exact or found)[0]
 
 
-def _cert_args(version):
-    out = ["--ca-bundle-secret-name", "osm-ca-bundle", "--certificate-manager", "tresor"]
-    if at_least(version, "v1.2.0"):
-        out += ["--trust-domain", "cluster.local", "--enable-mesh-root-certificate=false"]
-    return out
+# --- control-plane containers --------------------------------------------------------------------------------
+def deployment(version: str, name: str) -> dict:
+    return next(d for d in release(version)["controlPlane"] if d["deployment"] == name)
 
 
-def _tail_args(version, _unused=None):
-    out = ["--cert-manager-issuer-name", "osm-ca", "--cert-manager-issuer-kind", "Issuer",
-            "--cert-manager-issuer-group", "cert-manager.io", "--enable-reconciler=false"]
-    return out
+def container(version: str, component: str) -> dict:
+    """The osm-{component} container of the osm-{component} Deployment (component: bootstrap|controller|injector)."""
+    d = deployment(version, f"osm-{component}")
+    return next(c for c in d["containers"] if c["name"] == f"osm-{component}")
 
 
 def container_args(version: str, component: str) -> list:
-    """Args of the osm-{bootstrap,controller,injector} container for the default values."""
-    head = _common_head(version)
-    if component == "bootstrap":
-        return head + _cert_args(version) + _tail_args(version, True)
-    if component == "controller":
-        return (head + ["--osm-service-account", MESH_NAME, "--mesh-name", MESH_NAME,
-                        "--validator-webhook-config", f"osm-validator-mesh-{MESH_NAME}"]
-                + _cert_args(version) + _tail_args(version, False) + ["--validate-traffic-target=true"])
-    if component == "injector":
-        return (head + ["--mesh-name", MESH_NAME, "--webhook-config-name", f"osm-webhook-{MESH_NAME}",
-                        "--webhook-timeout", "20"]
-                + _cert_args(version) + _tail_args(version, True) + ["--osm-container-pull-policy=IfNotPresent"])
-    raise KeyError(component)
-
-
-# Flags a release's template passes only when the certificate provider is vault: allowed, never required.
-_VAULT_FLAGS = {"--vault-host", "--vault-protocol", "--vault-token"}
-_VAULT_FLAGS_12 = {"--vault-port", "--vault-token-secret-name", "--vault-token-secret-key"}
+    """Args of the osm-{bootstrap,controller,injector} container as the chart renders them for the defaults."""
+    return list(container(version, component)["args"])
 
 
 def flag_names(args: list) -> list:
@@ -150,147 +160,61 @@ def required_flags(version: str, component: str) -> set:
 
 
 def allowed_flags(version: str, component: str) -> set:
-    allowed = required_flags(version, component) | _VAULT_FLAGS
-    if at_least(version, "v1.2.0"):
-        allowed |= _VAULT_FLAGS_12
-    if component == "injector":
-        allowed |= {"--init-container-image", "--sidecar-image"}
-    return allowed
+    """The rendered flags plus those the template passes only under other values (vault)."""
+    return required_flags(version, component) | set(container(version, component)["optionalFlags"])
 
 
-# Where the control plane names images other than its own container image (the operator must move these too).
 def image_refs(version: str) -> list:
-    """[(deployment, kind, container, key, image)]; kind is container|initContainer|env."""
-    imgs = images(version)
-    refs = [("osm-bootstrap", "container", "osm-bootstrap", "image", imgs["bootstrap"]),
-            ("osm-controller", "container", "osm-controller", "image", imgs["controller"]),
-            ("osm-controller", "container", "osm-pipy-repo", "image", imgs["pipy-repo"]),
-            ("osm-controller", "initContainer", "init-osm-controller", "image", CURL_IMAGE),
-            ("osm-injector", "container", "osm-injector", "image", imgs["injector"]),
-            ("osm-injector", "initContainer", "init-osm-injector", "image", CURL_IMAGE),
-            ("osm-injector", "env", "osm-injector", "OSM_DEFAULT_INIT_CONTAINER_IMAGE", imgs["sidecar-init"]),
-            ("osm-injector", "env", "osm-injector", "OSM_DEFAULT_HEALTHCHECK_CONTAINER_IMAGE", imgs["healthcheck"])]
-    if release(version)["crd_update"] == "init-container":
-        refs.append(("osm-bootstrap", "initContainer", "init-osm-bootstrap", "image", imgs["crds"]))
-    return refs
-
-
-# --- CRDs: names, groups, versions (served, storage), scope, printer columns, subresources ---------------
-_OSM = {"app.kubernetes.io/name": "openservicemesh.io"}
-_FLOMESH = {"app.kubernetes.io/name": "flomesh.io"}
-_STATUS_COL = lambda what: [{"name": "Status", "type": "string", "jsonPath": ".status.currentStatus",
-                             "description": f"Current status of the {what} policy."}]
-
-
-def _crd(group, kind, plural, singular, short, versions, scope="Namespaced", list_kind=True, labels=_OSM,
-         columns=None, status=False):
-    return {"group": group, "kind": kind, "plural": plural, "singular": singular, "shortNames": short,
-            "listKind": list_kind, "versions": versions, "scope": scope, "labels": labels,
-            "columns": columns or [], "status": status}
-
-
-def _crd_set(version: str) -> list:
-    v12 = at_least(version, "v1.2.0")
-    v13 = at_least(version, "v1.3.0")
-    cfg, pol = "config.openservicemesh.io", "policy.openservicemesh.io"
-    out = [
-        _crd(cfg, "MeshConfig", "meshconfigs", "meshconfig", ["meshconfig"],
-             [("v1alpha2", True, True), ("v1alpha1", True, False)]),
-        _crd(pol, "Egress", "egresses", "egress", ["egress"], [("v1alpha1", True, True)]),
-        _crd(pol, "IngressBackend", "ingressbackends", "ingressbackend", ["ingressbackend"],
-             [("v1alpha1", True, True)], columns=_STATUS_COL("IngressBackend"), status=True),
-        _crd(pol, "Retry", "retries", "retry", ["retry"], [("v1alpha1", True, True)]),
-        _crd(pol, "UpstreamTrafficSetting", "upstreamtrafficsettings", "upstreamtrafficsetting",
-             ["upstreamtrafficsetting"], [("v1alpha1", True, True)],
-             columns=_STATUS_COL("UpstreamTrafficSetting"), status=True),
-        _crd("specs.smi-spec.io", "HTTPRouteGroup", "httproutegroups", "httproutegroup", ["htr"],
-             [("v1alpha4", True, True), ("v1alpha3", False, False), ("v1alpha2", False, False),
-              ("v1alpha1", False, False)], list_kind=False),
-        _crd("specs.smi-spec.io", "TCPRoute", "tcproutes", "tcproute", ["tr"], [("v1alpha4", True, True)],
-             list_kind=False),
-        _crd("access.smi-spec.io", "TrafficTarget", "traffictargets", "traffictarget", ["tt"],
-             [("v1alpha3", True, True), ("v1alpha2", False, False), ("v1alpha1", False, False)], list_kind=False),
-        _crd("split.smi-spec.io", "TrafficSplit", "trafficsplits", "trafficsplit", ["ts"],
-             ([("v1alpha4", True, True), ("v1alpha3", False, False), ("v1alpha2", True, False)] if v13 else
-              [("v1alpha4", False, False), ("v1alpha3", False, False), ("v1alpha2", True, True)]),
-             columns=[{"name": "Service", "type": "string", "description": "The apex service of this split.",
-                       "jsonPath": ".spec.service"}]),
-    ]
-    if not v12:
-        out.append(_crd(cfg, "MultiClusterService", "multiclusterservices", "multiclusterservice", ["mcs"],
-                        [("v1alpha2", True, True), ("v1alpha1", True, False)], list_kind=False))
-    else:
-        out += [
-            _crd(cfg, "MeshRootCertificate", "meshrootcertificates", "meshrootcertificate", ["mrc"],
-                 [("v1alpha2", True, True)], status=True,
-                 columns=[{"name": "State", "type": "string", "jsonPath": ".status.state",
-                           "description": "Current state of the MeshRootCertificate config"}]),
-            _crd(pol, "AccessCert", "accesscerts", "accesscert", ["acct"], [("v1alpha1", True, True)],
-                 columns=_STATUS_COL("AccessCert"), status=True),
-            _crd(pol, "AccessControl", "accesscontrols", "accesscontrol", ["accesscontrol"],
-                 [("v1alpha1", True, True)], columns=_STATUS_COL("AccessControl"), status=True),
-            _crd(pol, "EgressGateway", "egressgateways", "egressgateway", ["egressgateway"],
-                 [("v1alpha1", True, True)]),
-        ]
-    if v13:
-        age = [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
-        out += [
-            _crd("flomesh.io", "GlobalTrafficPolicy", "globaltrafficpolicies", "globaltrafficpolicy", [],
-                 [("v1alpha1", True, True)], labels=_FLOMESH, columns=age, status=True),
-            _crd("flomesh.io", "ServiceExport", "serviceexports", "serviceexport", [],
-                 [("v1alpha1", True, True)], labels=_FLOMESH, columns=age, status=True),
-            _crd("flomesh.io", "ServiceImport", "serviceimports", "serviceimport", [],
-                 [("v1alpha1", True, True)], labels=_FLOMESH, columns=age, status=True),
-            _crd("plugin.flomesh.io", "Plugin", "plugins", "plugin", ["pi"], [("v1alpha1", True, True)],
-                 scope="Cluster", status=True,
-                 columns=[{"name": "Status", "type": "string", "jsonPath": ".status.currentStatus",
-                           "description": "Current status of the Plugin."}]),
-            _crd("plugin.flomesh.io", "PluginChain", "pluginchains", "pluginchain", ["pichn"],
-                 [("v1alpha1", True, True)], status=True),
-            _crd("plugin.flomesh.io", "PluginConfig", "pluginconfigs", "pluginconfig", ["picfg"],
-                 [("v1alpha1", True, True)], status=True),
-        ]
+    """[(deployment, kind, container, key, image)]: every place the control plane names an image
+    (kind: container | initContainer | env | arg)."""
+    out = []
+    for d in release(version)["controlPlane"]:
+        for c in d["containers"]:
+            kind = "initContainer" if c["init"] else "container"
+            out.append((d["deployment"], kind, c["name"], "image", resolve(version, c["image"])))
+            out += [(d["deployment"], "env", c["name"], e["name"], resolve(version, e["image"]))
+                    for e in c.get("env") or []]
+            out += [(d["deployment"], "arg", c["name"], flag, resolve(version, ref))
+                    for flag, ref in (c.get("imageArgs") or {}).items()]
     return out
 
 
+# --- CRDs ----------------------------------------------------------------------------------------------------
 def crd_objects(version: str) -> list:
-    """The release's CRDs as apiextensions.k8s.io/v1 objects with simplified (preserve-unknown) schemas."""
+    """The release's CRDs as apiextensions.k8s.io/v1 objects: names, versions, scope, printer columns,
+    subresources and conversion as upstream; schemas simplified to preserve-unknown spec and status."""
     out = []
-    for c in _crd_set(version):
-        names = {"kind": c["kind"], "plural": c["plural"], "singular": c["singular"]}
-        if c["listKind"]:
-            names["listKind"] = c["kind"] + "List"
+    for c in release(version)["crds"]:
+        names = {"kind": c["kind"], "plural": c["plural"]}
+        for k in ("singular", "listKind"):
+            if c.get(k):
+                names[k] = c[k]
         if c["shortNames"]:
             names["shortNames"] = list(c["shortNames"])
         versions = []
-        for name, served, storage in c["versions"]:
+        for v in c["versions"]:
             props = {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
-            if c["status"]:
+            if "status" in v["subresources"]:
                 props["status"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-            ver = {"name": name, "served": served, "storage": storage,
+            ver = {"name": v["name"], "served": v["served"], "storage": v["storage"],
                    "schema": {"openAPIV3Schema": {"type": "object", "properties": props}}}
-            if c["status"]:
-                ver["subresources"] = {"status": {}}
-            if c["columns"]:
-                ver["additionalPrinterColumns"] = copy.deepcopy(c["columns"])
+            if v["subresources"]:
+                ver["subresources"] = {s: {} for s in v["subresources"]}
+            if v["printerColumns"]:
+                ver["additionalPrinterColumns"] = copy.deepcopy(v["printerColumns"])
             versions.append(ver)
         spec = {"group": c["group"], "names": names, "scope": c["scope"], "versions": versions}
-        if _conversion_none(version, c):
-            spec["conversion"] = {"strategy": "None"}
+        if c["conversion"]:
+            spec["conversion"] = {"strategy": c["conversion"]}
         out.append({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                    "metadata": {"name": f"{c['plural']}.{c['group']}", "labels": dict(c["labels"])},
-                    "spec": spec})
+                    "metadata": {"name": c["name"], "labels": dict(c["labels"])}, "spec": spec})
     return out
 
 
-def _conversion_none(version, c) -> bool:
-    # From 1.2 the osm-edge CRDs (not the flomesh.io multicluster ones) declare a None conversion strategy.
-    return at_least(version, "v1.2.0") and c["labels"] is _OSM
-
-
 def crd_names(version: str) -> list:
-    return [f"{c['plural']}.{c['group']}" for c in _crd_set(version)]
+    return [c["name"] for c in release(version)["crds"]]
 
 
 def meshconfig_storage_version(version: str) -> str:
-    return "v1alpha2"  # v1alpha2 is the storage version in all four releases
+    mc = next(c for c in release(version)["crds"] if c["name"] == "meshconfigs.config.openservicemesh.io")
+    return next(v["name"] for v in mc["versions"] if v["storage"])

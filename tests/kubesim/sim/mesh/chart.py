@@ -1,4 +1,9 @@
-"""The osm-edge control-plane Deployments as each release's chart renders them for the default values."""
+"""The osm-edge control-plane Deployments and MeshConfig of a release, as its chart renders them for the
+default values: containers, images, commands, args and image-bearing env from the catalog; the rest of each
+pod (ports, probes, resources, other env) is our own shape of the chart's."""
+import copy
+import re
+
 from . import catalog
 
 _AFFINITY_OS_ARCH = [{"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
@@ -7,13 +12,12 @@ _AFFINITY_OS_ARCH = [{"key": "kubernetes.io/os", "operator": "In", "values": ["l
 
 def labels(version: str, app: str) -> dict:
     return {"app.kubernetes.io/name": "openservicemesh.io", "app.kubernetes.io/instance": catalog.MESH_NAME,
-            "app.kubernetes.io/version": catalog.release(version)["app_version"], "app": app}
+            "app.kubernetes.io/version": catalog.release(version)["chart"]["appVersion"], "app": app}
 
 
-def _affinity(version, app):
-    # 1.1's chart hard-codes node and pod anti-affinity; 1.2+ renders it from values (same content by default).
+def _affinity(app):
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchExpressions": _AFFINITY_OS_ARCH}]}},
+                "nodeSelectorTerms": [{"matchExpressions": copy.deepcopy(_AFFINITY_OS_ARCH)}]}},
             "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                 {"podAffinityTerm": {"labelSelector": {"matchExpressions": [
                     {"key": "app", "operator": "In", "values": [app]}]},
@@ -33,127 +37,118 @@ def _pod_name_env(var):
     return {"name": var, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
 
 
-def _curl_init(name, version):
-    port = catalog.release(version)["bootstrap_health_port"]
-    return {"name": name, "image": catalog.CURL_IMAGE,
-            "command": ["curl", f"http://osm-bootstrap.{catalog.MESH_NAMESPACE}.svc.cluster.local:{port}/healthz",
-                        "--connect-timeout", "2", "--retry", "50", "--retry-connrefused", "--retry-delay", "5"]}
+def bootstrap_health_port(version: str) -> int:
+    """The port osm-bootstrap answers /healthz on (9095 in 1.1, 9091 from 1.2), read from the curl init
+    container that waits for it."""
+    init = next(c for c in catalog.deployment(version, "osm-controller")["containers"] if c["init"])
+    return int(re.search(r":(\d+)/healthz", " ".join(init["command"])).group(1))
 
 
-def _deployment(version, app, pod_spec, extra_labels=None, tmpl_labels=None):
+def _extras(version: str, name: str) -> dict:
+    """Our own shape of what the chart gives each container besides image, command, args and image env."""
+    hp = bootstrap_health_port(version)
+    v12, v13 = catalog.at_least(version, "v1.2.0"), catalog.at_least(version, "v1.3.0")
+    if name == "osm-bootstrap":
+        ports = [{"name": "crdconversion", "containerPort": 9443}, {"name": "metrics", "containerPort": 9091}]
+        if hp != 9091:
+            ports.append({"name": "health", "containerPort": hp})
+        return {"ports": ports, "resources": _res("0.5", "128M", "0.3", "128M"),
+                "readinessProbe": _probe("/healthz", hp), "livenessProbe": _probe("/healthz", hp),
+                "env": [_pod_name_env("BOOTSTRAP_POD_NAME")]}
+    if name == "osm-controller":
+        return {"ports": [{"name": "admin-port", "containerPort": 15000}, {"name": "metrics", "containerPort": 9091}],
+                "resources": _res("1.5", "1G", "0.5", "128M"),
+                "readinessProbe": _probe("/health/ready", 9091, delay=1),
+                "livenessProbe": _probe("/health/alive", 9091, delay=1),
+                "env": [_pod_name_env("CONTROLLER_POD_NAME"), {"name": "OSM_DEFAULT_SIDECAR_CLASS", "value": "pipy"}]}
+    if name == "osm-pipy-repo":
+        out = {"ports": [{"name": "pipy-admin-port", "containerPort": 6060}]}
+        if v13:
+            out.update(readinessProbe=_probe("/", 6060, delay=1), livenessProbe=_probe("/", 6060, delay=1))
+        return out
+    if name == "osm-injector":
+        scheme, port = ("HTTP", 9091) if v12 else ("HTTPS", 9090)
+        env = ([{"name": "CONTROLLER_SVC_NAME", "value": "osm-controller"}] if v13 else []) + [
+            _pod_name_env("INJECTOR_POD_NAME"), {"name": "OSM_DEFAULT_SIDECAR_CLASS", "value": "pipy"},
+            {"name": "OSM_DEFAULT_SIDECAR_IMAGE", "value": ""}, {"name": "OSM_DEFAULT_SIDECAR_WINDOWS_IMAGE", "value": ""},
+            {"name": "OSM_DEFAULT_INIT_CONTAINER_IMAGE", "value": ""},
+            {"name": "OSM_DEFAULT_HEALTHCHECK_CONTAINER_IMAGE", "value": ""}]
+        return {"ports": [{"name": "sidecar-inject", "containerPort": 9090}, {"name": "metrics", "containerPort": 9091}],
+                "resources": _res("0.5", "64M", "0.3", "64M"),
+                "readinessProbe": _probe("/healthz", port, scheme), "livenessProbe": _probe("/healthz", port, scheme),
+                "env": env}
+    return {}
+
+
+def _container(version: str, c: dict) -> dict:
+    out = {"name": c["name"], "image": catalog.resolve(version, c["image"])}
+    if not c["image"] == "curl":
+        out["imagePullPolicy"] = "IfNotPresent"
+    extras = _extras(version, c["name"])
+    if "ports" in extras:
+        out["ports"] = extras.pop("ports")
+    if c["command"]:
+        out["command"] = list(c["command"])
+    if c["args"]:
+        out["args"] = list(c["args"])
+    out.update(extras)
+    env = out.setdefault("env", []) if c.get("env") else out.get("env")
+    for e in c.get("env") or []:  # image-bearing env: the catalog's value, in the chart's place
+        value = catalog.resolve(version, e["image"])
+        slot = next((x for x in env if x["name"] == e["name"]), None)
+        if slot is None:
+            env.append({"name": e["name"], "value": value})
+        else:
+            slot["value"] = value
+    return out
+
+
+def _deployment(version: str, app: str) -> dict:
     lab = labels(version, app)
-    dl = dict(lab)
-    dl["meshName"] = catalog.MESH_NAME
-    dl.update(extra_labels or {})
+    dl = dict(lab, meshName=catalog.MESH_NAME)
     tl = dict(lab)
-    tl.update(tmpl_labels or {})
-    pod_spec = dict(pod_spec)
-    pod_spec.setdefault("affinity", _affinity(version, app))
-    pod_spec["priorityClassName"] = "system-node-critical"
-    pod_spec["serviceAccountName"] = catalog.MESH_NAME
-    pod_spec["securityContext"] = {"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000,
-                                   "supplementalGroups": [5555]}
+    if app == "osm-controller":
+        dl["enforceSingleMesh"] = "true"  # osm.enforceSingleMesh defaults to true in every release
+        if catalog.at_least(version, "v1.3.0"):
+            dl["codebase"] = tl["codebase"] = ""
+    spec = {"affinity": _affinity(app), "priorityClassName": "system-node-critical",
+            "serviceAccountName": catalog.MESH_NAME,
+            "securityContext": {"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000, "supplementalGroups": [5555]}}
+    cs = catalog.deployment(version, app)["containers"]
+    if any(c["init"] for c in cs):
+        spec["initContainers"] = [_container(version, c) for c in cs if c["init"]]
+    spec["containers"] = [_container(version, c) for c in cs if not c["init"]]
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": app, "namespace": catalog.MESH_NAMESPACE, "labels": dl},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": app}},
                      "template": {"metadata": {"labels": tl, "annotations": {
                          "prometheus.io/scrape": "true", "prometheus.io/port": "9091"}},
-                                  "spec": pod_spec}}}
+                                  "spec": spec}}}
 
 
 def bootstrap(version: str) -> dict:
-    imgs = catalog.images(version)
-    old = catalog.release(version)["crd_update"] == "init-container"
-    ports = [{"name": "crdconversion", "containerPort": 9443}, {"name": "metrics", "containerPort": 9091}]
-    if old:
-        ports.append({"name": "health", "containerPort": 9095})
-    hp = 9095 if old else 9091
-    c = {"name": "osm-bootstrap", "image": imgs["bootstrap"], "imagePullPolicy": "IfNotPresent", "ports": ports,
-         "command": ["/osm-bootstrap"], "args": catalog.container_args(version, "bootstrap"),
-         "resources": _res("0.5", "128M", "0.3", "128M"),
-         "readinessProbe": _probe("/healthz", hp), "livenessProbe": _probe("/healthz", hp),
-         "env": [_pod_name_env("BOOTSTRAP_POD_NAME")]}
-    spec = {"containers": [c]}
-    if old:
-        spec["initContainers"] = [{"name": "init-osm-bootstrap", "image": imgs["crds"],
-                                   "imagePullPolicy": "IfNotPresent",
-                                   "command": ["sh", "-c", "kubectl apply -f /osm-crds;\n"]}]
-    return _deployment(version, "osm-bootstrap", spec)
+    return _deployment(version, "osm-bootstrap")
 
 
 def controller(version: str) -> dict:
-    imgs = catalog.images(version)
-    v13 = catalog.at_least(version, "v1.3.0")
-    repo = {"name": "osm-pipy-repo", "image": imgs["pipy-repo"], "imagePullPolicy": "IfNotPresent",
-            "ports": [{"name": "pipy-admin-port", "containerPort": 6060}],
-            "command": ["pipy"], "args": ["--admin-port=6060"]}
-    if v13:
-        repo["readinessProbe"] = _probe("/", 6060, delay=1)
-        repo["livenessProbe"] = _probe("/", 6060, delay=1)
-    c = {"name": "osm-controller", "image": imgs["controller"], "imagePullPolicy": "IfNotPresent",
-         "ports": [{"name": "admin-port", "containerPort": 15000}, {"name": "metrics", "containerPort": 9091}],
-         "command": ["/osm-controller"], "args": catalog.container_args(version, "controller"),
-         "resources": _res("1.5", "1G", "0.5", "128M"),
-         "readinessProbe": _probe("/health/ready", 9091, delay=1),
-         "livenessProbe": _probe("/health/alive", 9091, delay=1),
-         "env": [_pod_name_env("CONTROLLER_POD_NAME"), {"name": "OSM_DEFAULT_SIDECAR_CLASS", "value": "pipy"}]}
-    spec = {"initContainers": [_curl_init("init-osm-controller", version)], "containers": [repo, c]}
-    extra = {"codebase": ""} if v13 else None
-    return _deployment(version, "osm-controller", spec, extra_labels=extra, tmpl_labels=extra)
+    return _deployment(version, "osm-controller")
 
 
 def injector(version: str) -> dict:
-    imgs = catalog.images(version)
-    old = not catalog.at_least(version, "v1.2.0")
-    scheme, port = ("HTTPS", 9090) if old else ("HTTP", 9091)
-    env = [_pod_name_env("INJECTOR_POD_NAME"), {"name": "OSM_DEFAULT_SIDECAR_CLASS", "value": "pipy"},
-           {"name": "OSM_DEFAULT_SIDECAR_IMAGE", "value": ""},
-           {"name": "OSM_DEFAULT_SIDECAR_WINDOWS_IMAGE", "value": ""},
-           {"name": "OSM_DEFAULT_INIT_CONTAINER_IMAGE", "value": imgs["sidecar-init"]},
-           {"name": "OSM_DEFAULT_HEALTHCHECK_CONTAINER_IMAGE", "value": imgs["healthcheck"]}]
-    if catalog.at_least(version, "v1.3.0"):
-        env.append({"name": "CONTROLLER_SVC_NAME", "value": "osm-controller"})
-    c = {"name": "osm-injector", "image": imgs["injector"], "imagePullPolicy": "IfNotPresent",
-         "ports": [{"name": "sidecar-inject", "containerPort": 9090}, {"name": "metrics", "containerPort": 9091}],
-         "command": ["/osm-injector"], "args": catalog.container_args(version, "injector"),
-         "resources": _res("0.5", "64M", "0.3", "64M"),
-         "readinessProbe": _probe("/healthz", port, scheme), "livenessProbe": _probe("/healthz", port, scheme),
-         "env": env}
-    spec = {"initContainers": [_curl_init("init-osm-injector", version)], "containers": [c]}
-    return _deployment(version, "osm-injector", spec)
+    return _deployment(version, "osm-injector")
 
 
 def control_plane(version: str) -> list:
-    return [bootstrap(version), controller(version), injector(version)]
+    return [_deployment(version, d["deployment"]) for d in catalog.release(version)["controlPlane"]]
 
 
 def meshconfig(version: str) -> dict:
-    """MeshConfig osm-mesh-config as osm-bootstrap creates it from the preset (our own trimmed content)."""
+    """MeshConfig osm-mesh-config as osm-bootstrap creates it from the preset: the catalog's defaults, with
+    spec.sidecar.sidecarImage set to the release's Pipy image (the preset leaves it empty; we name it, so the
+    running sidecar image is read in one place)."""
     r = catalog.release(version)
-    sidecar = {"enablePrivilegedInitContainer": False, "logLevel": "error", "maxDataPlaneConnections": 0,
-               "configResyncInterval": "0s", "sidecarClass": "pipy", "sidecarImage": r["sidecar_image"],
-               "sidecarDrivers": [{"sidecarName": "pipy", "sidecarImage": r["sidecar_image"],
-                                   "proxyServerPort": 6060},
-                                  {"sidecarName": "envoy", "sidecarImage": "envoyproxy/envoy:v1.19.3",
-                                   "sidecarWindowsImage": "envoyproxy/envoy-windows:latest",
-                                   "proxyServerPort": 15128}]}
-    if catalog.at_least(version, "v1.2.0"):
-        sidecar.update({"sidecarTimeout": 60, "localProxyMode": "Localhost", "localDNSProxy": {"enable": False}})
-    spec = {"sidecar": sidecar,
-            "traffic": {"enableEgress": True, "enablePermissiveTrafficPolicyMode": True,
-                        "outboundPortExclusionList": [], "inboundPortExclusionList": [],
-                        "outboundIPRangeExclusionList": [], "outboundIPRangeInclusionList": []},
-            "observability": {"enableDebugServer": False, "osmLogLevel": "info", "tracing": {"enable": False}},
-            "certificate": {"serviceCertValidityDuration": "24h", "certKeyBitSize": 2048},
-            "featureFlags": {"enableEgressPolicy": True, "enableSnapshotCacheMode": False,
-                             "enableAsyncProxyServiceMapping": False, "enableIngressBackendPolicy": True,
-                             "enableEnvoyActiveHealthChecks": False, "enableRetryPolicy": False}}
-    if catalog.at_least(version, "v1.2.0"):
-        spec["traffic"]["interceptionMode"] = "PodLevel"
-    if catalog.at_least(version, "v1.3.0"):
-        spec["clusterSet"] = {"properties": []}
-        spec["repoServer"] = {"ipaddr": "127.0.0.1", "codebase": ""}
-        spec["featureFlags"]["enablePluginPolicy"] = False
+    spec = copy.deepcopy(r["meshConfigDefaults"])
+    spec.setdefault("sidecar", {})["sidecarImage"] = r["sidecarImage"]
     return {"apiVersion": "config.openservicemesh.io/" + catalog.meshconfig_storage_version(version),
             "kind": "MeshConfig", "metadata": {"name": "osm-mesh-config", "namespace": catalog.MESH_NAMESPACE},
             "spec": spec}

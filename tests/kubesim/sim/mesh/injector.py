@@ -71,8 +71,8 @@ def sidecar_init_image(store, pod=None) -> str:
                     return img
                 v = catalog.version_of_image(c.get("image", ""))
                 if v:
-                    return catalog.image(v, "sidecar-init")
-    return catalog.image(catalog.VERSIONS[-1], "sidecar-init")
+                    return catalog.image(v, "sidecarInit")
+    return catalog.image(catalog.LATEST, "sidecarInit")
 
 
 def meshconfig(store):
@@ -91,7 +91,7 @@ def sidecar_image(mc: dict) -> str:
     for d in sc.get("sidecarDrivers") or []:
         if d.get("sidecarName") == cls and d.get("sidecarImage"):
             return d["sidecarImage"]
-    return catalog.RELEASES[catalog.VERSIONS[-1]]["sidecar_image"]
+    return catalog.release(catalog.LATEST)["sidecarImage"]
 
 
 def should_inject(ns_obj: dict | None, pod: dict) -> bool:

@@ -2,6 +2,7 @@
 import base64
 import gzip
 import json
+import re
 import threading
 
 from . import catalog, chart, injector
@@ -11,7 +12,7 @@ from ..controllers import steady, util
 GVR_SECRET = ("", "v1", "secrets")
 GVR_SA = ("", "v1", "serviceaccounts")
 GVR_SVC = ("", "v1", "services")
-APP_IMAGE = "kubesim/demo-app:1.0"  # a known image: the meshed workloads' app container
+APP_IMAGE = "kubesim/demo-app:1.0"  # the meshed workloads' app container
 
 
 def _ensure_namespace(store, name, labels=None):
@@ -24,18 +25,45 @@ def _ensure_namespace(store, name, labels=None):
         store.update(util.GVR_NS, obj)
 
 
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./:-]*$")
+_NOT_PLAIN = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
+_SOURCES = {"osm-bootstrap": "osm-bootstrap-deployment.yaml", "osm-controller": "osm-deployment.yaml",
+            "osm-injector": "osm-injector-deployment.yaml"}
+
+
+def _yaml(v, indent=0) -> str:
+    """Block YAML as Helm's manifest holds it (strings quoted only when they must be)."""
+    pad = " " * indent
+    if isinstance(v, dict) and v:
+        return "\n".join(f"{pad}{k}:" + (f"\n{_yaml(x, indent + 2)}" if isinstance(x, (dict, list)) and x else
+                                        f" {_yaml(x)}") for k, x in v.items())
+    if isinstance(v, list) and v:
+        return "\n".join(f"{pad}- " + _yaml(x, indent + 2).lstrip() for x in v)
+    if isinstance(v, (dict, list)):
+        return pad + json.dumps(v)
+    if isinstance(v, str) and _PLAIN.match(v) and v.lower() not in _NOT_PLAIN and not v.endswith(":"):
+        return pad + v
+    return pad + json.dumps(v)
+
+
+def manifest(version: str) -> str:
+    """The release's manifest: the control-plane Deployments as rendered and seeded, one document each."""
+    return "".join(f"---\n# Source: osm-edge/templates/{_SOURCES[d['metadata']['name']]}\n{_yaml(d)}\n"
+                   for d in chart.control_plane(version))
+
+
 def helm_release_json(version: str, revision: int = 1) -> dict:
-    r = catalog.release(version)
+    """The release record Helm keeps, as a Helm install of the release's published chart writes it."""
+    c = catalog.release(version)["chart"]
     ts = util.now()
     return {"name": catalog.MESH_NAME, "namespace": catalog.MESH_NAMESPACE, "version": revision,
             "info": {"first_deployed": ts, "last_deployed": ts, "deleted": "", "description": "Install complete",
                      "status": "deployed"},
-            "chart": {"metadata": {"name": "osm", "version": r["chart_version"], "appVersion": r["app_version"],
-                                   "description": "A Helm chart to install the osm-edge control plane on "
-                                                  "Kubernetes", "apiVersion": "v2", "type": "application",
-                                   "kubeVersion": catalog.KUBE_VERSION},
+            "chart": {"metadata": {"name": c["name"], "version": c["version"], "appVersion": c["appVersion"],
+                                   "kubeVersion": c["kubeVersion"], "apiVersion": "v2", "type": "application",
+                                   "description": "A Helm chart to install the osm-edge control plane on Kubernetes"},
                       "values": {}, "templates": [], "files": []},
-            "config": {}, "manifest": ""}
+            "config": {"osm": {"meshName": catalog.MESH_NAME}}, "manifest": manifest(version), "hooks": []}
 
 
 def helm_secret(version: str, revision: int = 1) -> dict:
