@@ -17,8 +17,9 @@ def revisions(env, namespaces):
 
 class Rollback(unittest.TestCase):
     def test_a_sidecar_that_never_becomes_ready_rolls_back(self):
-        with optest.Env(["--mesh", "v1.3.8", "--meshed-workloads", "8", "--namespaces", "2", "--ready-delay", "0.2",
-                         "--extra-image", "flomesh/pipy:9.9.9-notready"]) as env:
+        # an image that pulls (tags ending -notready do, on kubesim) and never becomes ready
+        with optest.Env(["--mesh", "v1.3.8", "--meshed-workloads", "8", "--namespaces", "2",
+                         "--ready-delay", "0.2"]) as env:
             env.apply(optest.meshupgrade("up", "v1.3.9", sidecar={"image": "flomesh/pipy:9.9.9-notready",
                                                                    "maxConcurrent": 2, "failureThreshold": 1},
                                          timeouts={"perWorkload": "5s"}))

@@ -1,10 +1,14 @@
 """End to end: one kubectl apply upgrades a seeded v1.3.8 mesh to v1.3.9, control plane and sidecars."""
 import json
+import os
 import unittest
 
 import optest
 
 TARGET_SIDECAR = "flomesh/pipy:0.90.3-38"
+with open(os.path.join(optest.ROOT, "controllers", "mesh_upgrade", "releases.json")) as _f:
+    # --osm-version as v1.3.9's published chart renders it (its appVersion, "1.3.9")
+    TARGET_APP_VERSION = next(r for r in json.load(_f)["releases"] if r["version"] == "v1.3.9")["chart"]["appVersion"]
 
 
 class PatchUpgrade(unittest.TestCase):
@@ -44,7 +48,7 @@ class PatchUpgrade(unittest.TestCase):
                 if "osm-edge-" in c["image"]:
                     self.assertTrue(c["image"].endswith(":1.3.9"), c["image"])
                     if "--osm-version" in c.get("args", []):
-                        self.assertEqual(c["args"][c["args"].index("--osm-version") + 1], "v1.3.9")
+                        self.assertEqual(c["args"][c["args"].index("--osm-version") + 1], TARGET_APP_VERSION)
         mc = env.get("meshconfig", "osm-mesh-config", "-n", "osm-system")
         self.assertEqual(mc["spec"]["sidecar"]["sidecarImage"], TARGET_SIDECAR)
 

@@ -198,7 +198,8 @@ class TemplateRenderer(unittest.TestCase):
         self.assertEqual("d osm", self.render('{{ default "d" .Values.e }} {{ $x := .Release.Name }}{{ $x }}'))
 
     def test_refuses_unknown_syntax_naming_file_and_line(self):
-        for text in ("ok\n{{ with .Values }}x{{ end }}", "ok\n{{ lower .Values.x }}", "ok\n{{ if .a }}{{ else if .b }}{{ end }}",
+        for text in ("ok\n{{ with .Values }}x{{ end }}", "ok\n{{ lower .Values.x }}",
+                     "ok\n{{ if .a }}{{ else if .b }}{{ end }}",
                      'ok\n{{ printf "%q" "x" }}', "ok\n{{ .Values.m }}", "ok\n{{ .Values.nil.field }}"):
             with self.assertRaisesRegex(go_template.TemplateError, r"^t\.yaml:2: ", msg=text):
                 self.render(text, {"m": {"a": 1}})

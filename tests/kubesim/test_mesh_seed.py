@@ -234,7 +234,8 @@ class SeededAnyRelease(unittest.TestCase):
 
     def test_v1_3_4(self):
         deploys = self.check_release("v1.3.4", workloads=2)
-        self.assertEqual("flomesh/osm-edge-injector:1.3.4", containers(deploys["osm-injector"])["osm-injector"]["image"])
+        injector = containers(deploys["osm-injector"])["osm-injector"]
+        self.assertEqual("flomesh/osm-edge-injector:1.3.4", injector["image"])
 
 
 if __name__ == "__main__":

@@ -70,10 +70,12 @@ def _extras(version: str, name: str) -> dict:
         scheme, port = ("HTTP", 9091) if v12 else ("HTTPS", 9090)
         env = ([{"name": "CONTROLLER_SVC_NAME", "value": "osm-controller"}] if v13 else []) + [
             _pod_name_env("INJECTOR_POD_NAME"), {"name": "OSM_DEFAULT_SIDECAR_CLASS", "value": "pipy"},
-            {"name": "OSM_DEFAULT_SIDECAR_IMAGE", "value": ""}, {"name": "OSM_DEFAULT_SIDECAR_WINDOWS_IMAGE", "value": ""},
+            {"name": "OSM_DEFAULT_SIDECAR_IMAGE", "value": ""},
+            {"name": "OSM_DEFAULT_SIDECAR_WINDOWS_IMAGE", "value": ""},
             {"name": "OSM_DEFAULT_INIT_CONTAINER_IMAGE", "value": ""},
             {"name": "OSM_DEFAULT_HEALTHCHECK_CONTAINER_IMAGE", "value": ""}]
-        return {"ports": [{"name": "sidecar-inject", "containerPort": 9090}, {"name": "metrics", "containerPort": 9091}],
+        return {"ports": [{"name": "sidecar-inject", "containerPort": 9090},
+                          {"name": "metrics", "containerPort": 9091}],
                 "resources": _res("0.5", "64M", "0.3", "64M"),
                 "readinessProbe": _probe("/healthz", port, scheme), "livenessProbe": _probe("/healthz", port, scheme),
                 "env": env}
