@@ -11,8 +11,6 @@ rendered with the chart's default values, release "osm" in "osm-system") and eve
 """
 import argparse
 import copy
-import difflib
-import io
 import json
 import os
 import re
@@ -20,7 +18,8 @@ import sys
 import tarfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gencatalog import go_template, yaml_subset  # noqa: E402
+from gencatalog import go_template, report, yaml_subset  # noqa: E402
+from gencatalog.report import flag_names  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUT = os.path.join(REPO, "controllers", "mesh_upgrade", "releases.json")
@@ -82,8 +81,11 @@ class Chart:
         return [d for d in yaml_subset.load_all(t.render(data), src) if d]
 
 
-def flag_names(args) -> list:
-    return [a.split("=", 1)[0] for a in args if isinstance(a, str) and a.startswith("--")]
+def strings(values, where) -> list:
+    """A list the catalog keeps as strings; anything else in it means the chart changed shape: refuse."""
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{where}: expected strings, got {values!r}")
+    return list(values)
 
 
 def pod_containers(obj) -> list:
@@ -120,9 +122,10 @@ def control_plane(chart: Chart, rel: dict) -> list:
                 extra.setdefault(c["name"], set()).update(flag_names(c.get("args") or []))
         containers, seen = [], set()
         for c, init in pod_containers(deploy):
-            args = [str(a) for a in c.get("args") or []]
+            where = f"{chart.path}: {template}: {c['name']}"
+            args = strings(c.get("args") or [], where)
             entry = {"name": c["name"], "init": init, "image": images.get(c["image"], c["image"]), "args": args,
-                     "command": [str(a) for a in c.get("command") or []],
+                     "command": strings(c.get("command") or [], where),
                      "optionalFlags": sorted(extra.get(c["name"], set()) - set(flag_names(args)))}
             image_args = {}
             for i, a in enumerate(args):
@@ -220,7 +223,7 @@ def mesh_config_defaults(chart: Chart, crds: dict, pruned: list) -> dict:
     return as_stored(preset, storage["schema"]["openAPIV3Schema"]["properties"]["spec"], "spec", pruned)
 
 
-def addons(chart: Chart, rel: dict) -> list:
+def addons(chart: Chart) -> list:
     out = []
     for name, template, flag in ADDONS:
         objs = chart.render(template, {"osm": {flag: True}})
@@ -244,27 +247,31 @@ def release_entry(path: str, pruned: list) -> dict:
     meta, osm = chart.meta, chart.values["osm"]
     major, minor, patch, variant = RELEASE.match(meta["version"]).groups()
     tag = f"v{major}.{minor}.{patch}"
+    keys = ("name", "version", "appVersion", "kubeVersion")
     unknown = set(osm["image"]["name"]) - set(IMAGE_KEYS)
     if unknown:
         raise ValueError(f"{path}: image names {sorted(unknown)} are not known")
     pipy = [d for d in osm["sidecarDrivers"] if d["sidecarName"] == "pipy"]
+    if len(pipy) != 1:
+        raise ValueError(f"{path}: expected one pipy entry in osm.sidecarDrivers")
     rel = {"version": tag + (f"-{variant}" if variant else ""), "variant": variant or "",
-           "chart": {k: str(meta[k]) for k in ("name", "version", "appVersion", "kubeVersion")},
+           "chart": dict(zip(keys, strings([meta[k] for k in keys], f"{path}: Chart.yaml"))),
            "minKubernetes": min_kubernetes(meta["kubeVersion"]), "registry": osm["image"]["registry"],
-           "imageTag": str(osm["image"]["tag"]),
+           "imageTag": strings([osm["image"]["tag"]], f"{path}: osm.image.tag")[0],
            "imageNames": {IMAGE_KEYS[k]: v for k, v in osm["image"]["name"].items()},
            "sidecarImage": pipy[0]["sidecarImage"], "curlImage": osm["curlImage"]}
     cli_chart = os.path.join(fixtures_dir(), tag, "chart", "Chart.yaml")
     if not variant and os.path.exists(cli_chart):
         with open(cli_chart) as f:
             cli = yaml_subset.load(f.read(), cli_chart)
-        if (str(cli["version"]), str(cli["appVersion"])) != (rel["chart"]["version"], rel["chart"]["appVersion"]):
-            rel["cliChart"] = {"version": str(cli["version"]), "appVersion": str(cli["appVersion"])}
+        cli = dict(zip(("version", "appVersion"), strings([cli["version"], cli["appVersion"]], cli_chart)))
+        if cli != {k: rel["chart"][k] for k in cli}:
+            rel["cliChart"] = cli
     rel["controlPlane"] = control_plane(chart, rel)
     boot = next(d for d in rel["controlPlane"] if d["deployment"] == "osm-bootstrap")
     rel["crdsBy"] = "InitContainer" if any(c["init"] and c["name"] == "init-osm-bootstrap"
                                            for c in boot["containers"]) else "Bootstrap"
-    rel["addons"] = addons(chart, rel)
+    rel["addons"] = addons(chart)
     rel["crds"], crd_objs = read_crds(tag)
     rel["meshConfigDefaults"] = mesh_config_defaults(chart, crd_objs, pruned)
     return rel
@@ -291,121 +298,7 @@ def generate() -> tuple:
             pruned[rel["version"]] = p
         releases.append(rel)
     releases.sort(key=sort_key)
-    return {"_comment": COMMENT, "releases": releases}, summary(releases, pruned)
-
-
-# --- where releases differ -----------------------------------------------------------------------------------
-def flag_sets(rel) -> dict:
-    return {f"{d['deployment']}/{c['name']}": (set(flag_names(c["args"])), set(c["optionalFlags"]))
-            for d in rel["controlPlane"] for c in d["containers"]}
-
-
-def _short(v, n=60) -> str:
-    s = json.dumps(v, sort_keys=True)
-    return s if len(s) <= n else s[:n - 3] + "..."
-
-
-def _named(v):
-    """A list of objects as {name: object} when each names itself (sidecarName, plugin, name), else None."""
-    for key in ("sidecarName", "plugin", "name"):
-        if isinstance(v, list) and v and all(isinstance(x, dict) and key in x for x in v):
-            return {f"{key}={x[key]}": x for x in v}
-    return None
-
-
-def changes(a, b, path="") -> list:
-    """What differs from a to b: "+ path = value", "- path", "~ path: old -> new"."""
-    if _named(a) and _named(b):
-        a, b = _named(a), _named(b)
-    if not (isinstance(a, dict) and isinstance(b, dict)):
-        return [] if a == b else [f"~ {path}: {_short(a, 40)} -> {_short(b, 40)}"]
-    out = []
-    for k in sorted(set(a) | set(b)):
-        p = f"{path}.{k}" if path else k
-        if k not in a:
-            out.append(f"+ {p} = {_short(b[k])}")
-        elif k not in b:
-            out.append(f"- {p}")
-        else:
-            out += changes(a[k], b[k], p)
-    return out
-
-
-def pairs(releases):
-    """Consecutive releases, and each -ubi8 variant against its own release."""
-    base = [r for r in releases if not r["variant"]]
-    by_version = {r["version"]: r for r in base}
-    return list(zip(base, base[1:])) + [(by_version[r["version"].rsplit("-", 1)[0]], r)
-                                        for r in releases if r["variant"]]
-
-
-def summary(releases, pruned) -> list:
-    lines = ["control-plane flag sets (default flags; optional ones in brackets):"]
-    for a, b in pairs(releases):
-        fa, fb = flag_sets(a), flag_sets(b)
-        diffs = []
-        for key in sorted(set(fa) | set(fb)):
-            (da, oa), (db, ob) = fa.get(key, (set(), set())), fb.get(key, (set(), set()))
-            ch = [f"+{f}" for f in sorted(db - da)] + [f"-{f}" for f in sorted(da - db)] + \
-                 [f"[+{f}]" for f in sorted(ob - oa)] + [f"[-{f}]" for f in sorted(oa - ob)]
-            if ch:
-                diffs.append(f"    {key}: {' '.join(ch)}")
-        lines.append(f"  {a['version']} -> {b['version']}: " + ("differ" if diffs else "same"))
-        lines += diffs
-    lines.append("MeshConfig defaults (spec paths):")
-    for a, b in pairs(releases):
-        ch = ["    " + c for c in changes(a["meshConfigDefaults"], b["meshConfigDefaults"])]
-        lines.append(f"  {a['version']} -> {b['version']}: " + ("differ" if ch else "same"))
-        lines += ch
-    for v, paths in pruned.items():
-        lines.append(f"note: {v}'s preset MeshConfig sets fields its CRD prunes: {', '.join(paths)}")
-    for r in releases:
-        if r["imageTag"] != r["chart"]["version"].split("-")[0]:
-            lines.append(f"note: {r['version']} runs images tagged {r['imageTag']}")
-    return lines
-
-
-# --- output --------------------------------------------------------------------------------------------------
-def dumps(v, indent=0) -> str:
-    """JSON, 2-space indent, keys sorted. An object of scalars that fits stays on one line; a list of scalars
-    fills lines of up to 110 characters."""
-    flat = json.dumps(v, sort_keys=True)
-    if not isinstance(v, (dict, list)) or not v or len(flat) + indent <= 110 and all(
-            not isinstance(x, (dict, list)) or not x for x in (v.values() if isinstance(v, dict) else v)):
-        return flat
-    pad = " " * (indent + 2)
-    if isinstance(v, dict):
-        body = ",\n".join(f"{pad}{json.dumps(k)}: {dumps(v[k], indent + 2)}" for k in sorted(v))
-        return "{\n" + body + "\n" + " " * indent + "}"
-    if all(not isinstance(x, (dict, list)) for x in v):
-        lines, cur = [], ""
-        for x in v:
-            item = json.dumps(x)
-            if cur and len(pad) + len(cur) + len(item) + 2 > 110:
-                lines.append(cur + ",")
-                cur = ""
-            cur += (", " if cur else "") + item
-        return "[\n" + "\n".join(pad + ln for ln in lines + [cur]) + "\n" + " " * indent + "]"
-    return "[\n" + ",\n".join(pad + dumps(x, indent + 2) for x in v) + "\n" + " " * indent + "]"
-
-
-def drift(old: str, new: str) -> list:
-    """Which releases and fields differ, then the start of the text diff."""
-    out = []
-    try:
-        a = {r["version"]: r for r in json.loads(old)["releases"]}
-    except (ValueError, KeyError, TypeError):
-        a = {}
-    b = {r["version"]: r for r in json.loads(new)["releases"]}
-    for v in sorted(set(a) | set(b)):
-        if v not in a or v not in b:
-            out.append(f"  {v}: {'missing from' if v not in a else 'not in'} the committed catalog")
-        else:
-            keys = sorted(k for k in set(a[v]) | set(b[v]) if a[v].get(k) != b[v].get(k))
-            if keys:
-                out.append(f"  {v}: {', '.join(keys)} differ")
-    diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "committed", "generated", lineterm="", n=1))
-    return out + diff[:40] + ([f"... {len(diff) - 40} more diff lines"] if len(diff) > 40 else [])
+    return {"_comment": COMMENT, "releases": releases}, report.summary(releases, pruned)
 
 
 def main(argv=None) -> int:
@@ -418,7 +311,7 @@ def main(argv=None) -> int:
         print(f"gen_catalog: no fixtures at {fixtures_dir()} (set SHARED_DIR)", file=sys.stderr)
         return 2
     doc, lines = generate()
-    text = dumps(doc) + "\n"
+    text = report.dumps(doc) + "\n"
     if args.check:
         old = ""
         if os.path.exists(args.output):
@@ -427,13 +320,13 @@ def main(argv=None) -> int:
         if old != text:
             print(f"gen_catalog: {os.path.relpath(args.output, REPO)} is not what tools/gen_catalog.py writes; "
                   "run it and commit the result:", file=sys.stderr)
-            print("\n".join(drift(old, text)), file=sys.stderr)
+            print("\n".join(report.drift(old, text)), file=sys.stderr)
             return 1
         print(f"gen_catalog: {os.path.relpath(args.output, REPO)} is up to date ({len(doc['releases'])} releases)")
         return 0
     print("\n".join(lines))
     if not args.summary:
-        with io.open(args.output, "w") as f:
+        with open(args.output, "w") as f:
             f.write(text)
         print(f"gen_catalog: wrote {os.path.relpath(args.output, REPO)} ({len(doc['releases'])} releases)")
     return 0

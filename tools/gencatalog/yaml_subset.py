@@ -153,7 +153,7 @@ class _Reader:
                 body.startswith(('"', "'")) and self._quoted_key(body):
             return self.mapping(indent)
         self.i = i
-        return self.value_from(body, i, indent - 1, ind)
+        return self.value_from(body, i, indent - 1)
 
     def _quoted_key(self, body):
         m = _KEY.match(body)
@@ -210,10 +210,10 @@ class _Reader:
                 else:
                     out[key] = None
             else:
-                out[key] = self.value_from(rest.strip(), i, indent, ind + m.end())
+                out[key] = self.value_from(rest.strip(), i, indent)
         return out
 
-    def value_from(self, text, i, parent_indent, col):
+    def value_from(self, text, i, parent_indent):
         """A value starting with `text` on line i (a mapping value, a sequence item or a whole node);
         continuation lines must be indented deeper than parent_indent. Leaves self.i after it."""
         where = self.where(i)
@@ -312,8 +312,7 @@ class _Reader:
                 if tail and not tail.startswith("#"):
                     self.fail(f"content after a flow collection: {tail!r}", j)
                 self.i = j + 1
-                value, pos = _Flow(buf[:end], self.where(i)).parse(0)
-                return value
+                return _Flow(buf[:end], self.where(i)).parse(0)[0]
             j += 1
             if j >= len(self.lines):
                 self.fail("unterminated flow collection", i)
