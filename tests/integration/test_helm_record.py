@@ -139,6 +139,11 @@ class CatalogExtension(unittest.TestCase):
                                   "metadata": {"name": "fork-releases", "namespace": "meshupgrade-system",
                                                "labels": {"upgrade.flomesh.io/release-catalog": "true"}},
                                   "data": {"releases.json": json.dumps(entry)}}))
+            # The operator watches the ConfigMap: the upgrade starts without touching the MeshUpgrade.
+            def moving():
+                c = env.condition("fork", "Stalled")
+                return c is None or c["status"] != "True"
+            optest.wait_for(moving, timeout=60, what="the UnknownVersion to clear")
             status = env.wait_ready("fork", timeout=240)
             self.assertEqual(status["fromVersion"], "v1.3.9")
             self.assertEqual(status["toVersion"], "v1.4.0")
