@@ -5,6 +5,7 @@ whose two rules fail on their own `default: {}`."""
 import glob
 import json
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -97,6 +98,7 @@ class CrdValidationTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.sim.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def kubectl(self, verb, obj_or_text, name="crd"):
         path = os.path.join(self.tmp, f"{name}.yaml")
@@ -170,6 +172,14 @@ class CrdValidationTest(unittest.TestCase):
             "x-kubernetes-validations": [{"rule": "self.min <= self.max", "message": "min above max"}]}}),
             f'{P}.properties[spec].properties[limits].default: Invalid value: "object": no such key: min '
             "evaluating rule: min above max")
+
+    def test_a_rule_that_does_not_compile_on_a_defaulted_node_is_reported_at_the_default(self):
+        # Defaults are checked before the rules are compiled; the default's validator reports the compile error.
+        self.refused(crd("compiledefaults", {"ref": {
+            "type": "object", "default": {}, "properties": {"name": {"type": "string"}},
+            "x-kubernetes-validations": [{"rule": "self.kind == 'x'"}]}}),
+            f'{P}.properties[spec].properties[ref].default: Invalid value: "object": rule compile error: compilation '
+            "failed: ERROR: <input>:1:5: undefined field 'kind'\n | self.kind == 'x'\n | ....^")
 
     # ------------------------------------------------------------------ defaults against their schema
     def test_default_of_the_wrong_type_is_refused(self):

@@ -140,6 +140,8 @@ def _assignable(param, arg, subst):
             subst[param.name] = arg
             return True
         return _assignable(bound, arg, subst)
+    if param.kind == "type" and arg.kind == "type":
+        return True            # type values compare whatever type they name: type(x) == string
     if param.kind != arg.kind or len(param.params) != len(arg.params):
         return arg.kind == "null_type" and param.kind == "object"
     if param.kind == "object":

@@ -302,7 +302,7 @@ class _Parser:
             args = self.arglist(")")
             if name == "has" and not leading_dot:
                 if len(args) != 1 or args[0].kind != "select":
-                    raise CelSyntaxError([(op[3], "invalid argument to has() macro")])
+                    raise CelSyntaxError([(args[0].pos if args else op[3], "invalid argument to has() macro")])
                 a = args[0]
                 return Node("select", op[3], operand=a.operand, field=a.field, test_only=True)
             return Node("call", op[3], fn=name, target=None, args=args)
