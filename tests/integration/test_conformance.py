@@ -141,8 +141,7 @@ class ShippedManifestsTest(unittest.TestCase):
         setup += [foreign_crd(v, k, FOREIGN_KINDS[(v, k)]) for v, k in foreign]
         cls.foreign = foreign
         if setup:
-            # A JSON stream, not a v1 List: kubesim serves no /openapi/v2, which kubectl wants to validate a List.
-            cp = kubectl(*SSA, "-f", "-", input="\n".join(json.dumps(o) for o in setup))
+            cp = kubectl(*SSA, "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": setup}))
             if cp.returncode != 0:
                 raise AssertionError("installing the assumed namespaces and foreign CRDs: " + said(cp))
 
