@@ -127,6 +127,9 @@ class _Checker:
         return out
 
 
+_NULLABLE = ("object", "google.protobuf.Duration", "google.protobuf.Timestamp")
+
+
 def _assignable(param, arg, subst):
     if arg.kind in ("dyn", "error"):
         if param.kind == "param" and param.name not in subst:
@@ -142,8 +145,12 @@ def _assignable(param, arg, subst):
         return _assignable(bound, arg, subst)
     if param.kind == "type" and arg.kind == "type":
         return True            # type values compare whatever type they name: type(x) == string
+    if "null_type" in (param.kind, arg.kind):
+        # null goes where the legacy checker let it: objects, opaque types, durations and timestamps
+        other = arg if param.kind == "null_type" else param
+        return other.kind == "null_type" or other.kind in _NULLABLE or other.kind.startswith("opaque:")
     if param.kind != arg.kind or len(param.params) != len(arg.params):
-        return arg.kind == "null_type" and param.kind == "object"
+        return False
     if param.kind == "object":
         return param.name == arg.name
     return all(_assignable(p, a, subst) for p, a in zip(param.params, arg.params))
