@@ -1,5 +1,7 @@
 """Evaluates CEL expressions (x-kubernetes-validations) over JSON values with cel-go's semantics and error
 texts: error absorption in && and ||, macros, heterogeneous equality, int64 overflow, `no such key: x`."""
+import re
+
 from . import cel_lib
 from .cel_parse import CelSyntaxError, parse, unescape_name, uses_ident
 from .cel_values import CelError, CelType, CelUnsupported, Uint, check_int, compare, equal, to_cel
@@ -24,7 +26,13 @@ class Cel:
         self.uses_old_self = uses_ident(self.ast, "oldSelf")
 
     def eval(self, env):
-        return _eval(self.ast, env)
+        try:
+            return _eval(self.ast, env)
+        except CelError:
+            raise
+        except (ArithmeticError, ValueError, TypeError, RecursionError, re.error) as e:
+            # a corner this evaluator does not model: never a reason to refuse an object
+            raise CelUnsupported(f"{type(e).__name__}: {e}") from None
 
 
 def _eval(n, env):

@@ -176,8 +176,13 @@ def compile_expr(src, self_t, want):
         ast = parse(src)
     except CelSyntaxError as e:
         return ("compile", format_errors(src, e.errors)), False
+    except RecursionError:
+        return ("compile", "ERROR: <input>:-1:0: expression recursion limit exceeded"), False
     c = _Checker({"self": self_t, "oldSelf": self_t})
-    result = c.check(ast, {})
+    try:
+        result = c.check(ast, {})
+    except RecursionError:
+        return ("compile", "ERROR: <input>:-1:0: expression recursion limit exceeded"), False
     old = uses_ident(ast, "oldSelf")
     if c.errors:
         return ("compile", format_errors(src, c.errors)), old
