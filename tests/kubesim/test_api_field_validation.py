@@ -3,8 +3,9 @@
 
 Server-side apply types the apply patch whatever fieldValidation says (structured-merge-diff); create, update and
 patches decode strictly under Strict, warn under Warn (the server's default), drop under Ignore; built-in kinds are
-checked like custom ones; kubectl's --validate=strict of a v1 List or of an unserved kind works as on a cluster
-(/openapi/v2); a CRD string over maxLength says "Too long: may not be more than N bytes".
+checked like custom ones; kubectl's --validate=strict of a v1 List (its items checked against /openapi/v2 models)
+or of an unserved kind works as on a cluster; a CRD string over maxLength says "Too long: may not be more than N
+bytes".
 """
 import json
 import os
@@ -255,12 +256,19 @@ class OpenAPIV2Test(unittest.TestCase):
         self.assertIsNotNone(live("configmap", "listed-a"))
         self.assertIsNotNone(live("widget", "listed-b"))
 
-    def test_a_misspelt_item_of_a_list_is_refused_by_the_server(self):
-        items = [self.cm("listed-typo", dat={})]
+    def test_a_misspelt_item_of_a_list_is_refused_by_kubectl_against_the_v2_models(self):
+        items = [self.cm("listed-typo", dat={}), deployment("listed-typo", replicaz=1)]
         cp = kubectl("apply", "-f", "-", input={"apiVersion": "v1", "kind": "List", "items": items})
         self.assertNotEqual(cp.returncode, 0, said(cp))
-        self.assertIn('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown '
-                      'field "dat"', cp.stderr)
+        self.assertIn('error: error validating "STDIN": error validating data: [ValidationError(ConfigMap): unknown '
+                      'field "dat" in io.k8s.api.core.v1.ConfigMap, ValidationError(Deployment.spec): unknown field '
+                      '"replicaz" in io.k8s.api.apps.v1.DeploymentSpec]; if you choose to ignore these errors, turn '
+                      "validation off with --validate=false", cp.stderr)
+        # kinds without a v2 model (custom resources) are left to the server, which checks them strictly
+        cp = kubectl("apply", "-f", "-", input={"apiVersion": "v1", "kind": "List",
+                                                "items": [widget("listed-typo", {"sizee": 1})]})
+        self.assertIn('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field '
+                      '"spec.sizee"', cp.stderr, said(cp))
 
     def test_a_kind_nobody_serves_is_no_match(self):
         cp = kubectl("apply", "-f", "-", input={"apiVersion": "example.com/v9", "kind": "Gadget",
