@@ -13,6 +13,8 @@
 
 namespace meshupgrade {
 
+class UpgradeMetrics;
+
 // Restarts this process issued that the caches have not shown yet. Without it a reconcile that runs before
 // the watch delivers our own patch would restart the same workload again. A fresh process needs none: its
 // caches start from a list, which holds every earlier patch.
@@ -47,6 +49,7 @@ struct Context {
   Caches caches;
   Expectations& expectations;
   EventRecorder& events;
+  UpgradeMetrics* metrics = nullptr;  // meshupgrade_* metrics fed by status writes; none in unit tests
 };
 
 }  // namespace meshupgrade

@@ -9,6 +9,7 @@
 #include "controllers/mesh_upgrade/phase.h"
 #include "controllers/mesh_upgrade/reconciler.h"
 #include "controllers/mesh_upgrade/transforms.h"
+#include "controllers/mesh_upgrade/upgrade_metrics.h"
 
 namespace meshupgrade {
 
@@ -97,7 +98,9 @@ MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert:
   caches.daemonsets = &daemonsets.store();
   caches.meshed_pods = &meshed_pods.store();
   m.reconciler = std::make_unique<MeshUpgradeReconciler>(
-      Context{m.api, m.clock, m.builtin_catalog, caches, m.expectations, m.events}, std::chrono::seconds(1), &m.catalogs);
+      Context{m.api, m.clock, m.builtin_catalog, caches, m.expectations, m.events, m.opts.metrics},
+      std::chrono::seconds(1), &m.catalogs);
+  if (m.opts.metrics) m.opts.metrics->watch(&mus.store());
   m.controller = std::make_unique<kubert::Controller>(
       "meshupgrade", m.queue, [&m](const kubert::ObjectKey& key) { return m.reconciler->reconcile(key); },
       m.opts.workers, controller_metrics, m.log, m.clock);

@@ -16,9 +16,12 @@
 
 namespace meshupgrade {
 
+class UpgradeMetrics;
+
 struct ControllerOptions {
   std::string watch_namespace;  // MeshUpgrades of this namespace only; "" all
   int workers = 1;
+  UpgradeMetrics* metrics = nullptr;  // meshupgrade_* metrics, when the process serves them
 };
 
 class MeshUpgradeController {

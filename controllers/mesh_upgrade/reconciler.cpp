@@ -6,6 +6,7 @@
 #include "controllers/mesh_upgrade/names.h"
 #include "controllers/mesh_upgrade/observe.h"
 #include "controllers/mesh_upgrade/status.h"
+#include "controllers/mesh_upgrade/upgrade_metrics.h"
 #include "operator/errors.h"
 
 namespace meshupgrade {
@@ -19,6 +20,7 @@ void put_status(Context& ctx, const View& v, json status) {
   json body = *v.object;
   body["status"] = std::move(status);
   ctx.api.update_status(v.ref, body);  // carries resourceVersion: a stale view loses with 409 and is retried
+  if (ctx.metrics) ctx.metrics->on_status_written(v.object->value("status", json::object()), body["status"]);
 }
 
 // Counts and messages that move with every pod: written at a bounded rate, never lost (a requeue follows).
@@ -61,7 +63,8 @@ std::optional<kubert::ApiError> forbidden_cause(const std::exception& e) {
 kubert::Result MeshUpgradeReconciler::reconcile(const kubert::ObjectKey& key) {
   // The catalog in force now, held for the whole reconcile (the view points into it).
   const std::shared_ptr<const Catalog> catalog = catalogs_ ? catalogs_->current() : nullptr;
-  Context ctx{ctx_.api, ctx_.clock, catalog ? *catalog : ctx_.catalog, ctx_.caches, ctx_.expectations, ctx_.events};
+  Context ctx{ctx_.api, ctx_.clock, catalog ? *catalog : ctx_.catalog, ctx_.caches, ctx_.expectations, ctx_.events,
+              ctx_.metrics};
   const auto object = ctx.caches.mesh_upgrades->get(key.ns, key.name);
   if (!object) return {};  // deleted; the finalizer already let it go
   const auto& log = kubert::reconcile_log();
