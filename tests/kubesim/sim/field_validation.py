@@ -152,8 +152,8 @@ def typed_errors(schema, obj):
             for i, c in enumerate(v):
                 if keys:
                     if not isinstance(c, dict):
-                        errs.append((path, f"element {i}: associative list with keys may not have non-map "
-                                           "elements"))
+                        what = "a null element" if c is None else "non-map elements"
+                        errs.append((path, f"element {i}: associative list with keys may not have {what}"))
                         return
                     parts = []
                     for key in keys:
