@@ -29,6 +29,9 @@ SKIPPED = {
     "deploy/README.md": "documentation",
     "examples/argocd/health.lua": "Lua that Argo CD runs, not an object: argocd-cm-patch.yaml carries it verbatim "
                                   "and is applied below; test_argocd_health.py runs it",
+    "deploy/monitoring/dashboards/meshupgrade-operator.json": "a Grafana dashboard, not an object: "
+                                                              "deploy/monitoring's kustomization makes it a ConfigMap, "
+                                                              "applied below; test_monitoring.py checks it",
 }
 
 # Kinds of other projects our examples use. kubesim does not serve them, so the test installs a CRD for each that
@@ -45,6 +48,8 @@ FOREIGN_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors",
     ("monitoring.coreos.com/v1", "PodMonitor"): "podmonitors",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules",
+    ("notification.toolkit.fluxcd.io/v1beta3", "Provider"): "providers",
+    ("notification.toolkit.fluxcd.io/v1beta3", "Alert"): "alerts",
 }
 
 SSA = ("apply", "--server-side", "--validate=strict")
