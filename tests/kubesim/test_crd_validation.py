@@ -203,7 +203,7 @@ class CrdValidationTest(unittest.TestCase):
             "or equal to 10",
             f'{P}.properties[spec].properties[name].default: Invalid value: "ab":  in body should be at least '
             "3 chars long",
-            f"{P}.properties[spec].properties[code].default: Too long: may not be longer than 2",
+            f"{P}.properties[spec].properties[code].default: Too long: may not be more than 2 bytes",
             f"{P}.properties[spec].properties[tags].default: Too many: 2: must have at most 1 items")
 
     def test_default_missing_a_required_field_or_with_unknown_fields_is_refused(self):

@@ -141,7 +141,9 @@ def not_supported(path, value, valid):
 
 
 def too_long(path, max_length):
-    detail = f"may not be longer than {max_length}" if max_length >= 0 else "value is too long"
+    # v1.32's field.TooLong (kubernetes#128553 folded TooLongMaxLength into it): "may not be more than N bytes".
+    unit = "byte" if max_length == 1 else "bytes"
+    detail = f"may not be more than {max_length} {unit}" if max_length >= 0 else "value is too long"
     return _cause("FieldValueTooLong", path, _body("Too long", OMIT, detail))
 
 
