@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """deploy/monitoring: the rules pass promtool and fire and clear as tests/monitoring/alerts_test.yaml expects; the
-dashboard's queries parse; every metric the rules and the dashboard name is one the operator serves.
+dashboard's queries parse; every metric the rules and the dashboard name is one the operator serves. The GitOps
+notification examples refer to objects, triggers and templates that exist.
 
 The last part runs the operator on kubesim through an upgrade (v1.3.8 → v1.3.9, three workloads) and scrapes
 /metrics during and after it: names, the label names the selectors use, and the label values they compare with.
@@ -435,6 +436,39 @@ class DashboardTest(unittest.TestCase):
             path.write_text(json.dumps({"groups": [{"name": "dashboard", "rules": rules}]}))
             cp = run(promtool(), "check", "rules", str(path))
         self.assertEqual(cp.returncode, 0, cp.stdout + cp.stderr)
+
+
+class NotificationExamplesTest(unittest.TestCase):
+    """examples/flux/alert-meshupgrade.yaml and the Argo CD notifications patch hang together (docs/gitops.md)."""
+
+    def test_the_flux_alert_listens_to_the_kustomization_that_health_checks_the_upgrade(self):
+        flux = [o for f in sorted((REPO / "examples" / "flux").glob("*.yaml")) for o in yaml_to_objects(f.read_text())]
+        kinds = by_kind(flux)
+        [alert], [provider] = kinds["Alert"], kinds["Provider"]
+        self.assertEqual(alert["spec"]["providerRef"], {"name": provider["metadata"]["name"]})
+        self.assertNotIn("address", provider["spec"], "the webhook URL belongs in the Secret, not in Git")
+        self.assertIn("secretRef", provider["spec"])
+        [source] = alert["spec"]["eventSources"]
+        self.assertEqual(source["kind"], "Kustomization")
+        [kustomization] = [k for k in kinds["Kustomization"] if k["metadata"]["name"] == source["name"]]
+        self.assertEqual([c["kind"] for c in kustomization["spec"]["healthChecks"]], ["MeshUpgrade"])
+        self.assertEqual(alert["spec"]["eventSeverity"], "info")
+
+    def test_the_argocd_subscriptions_name_triggers_templates_and_a_service_that_exist(self):
+        [cm] = yaml_to_objects((REPO / "examples" / "argocd" / "argocd-notifications-cm-patch.yaml").read_text())
+        [app] = yaml_to_objects((REPO / "examples" / "argocd" / "application.yaml").read_text())
+        data = cm["data"]
+        prefix = "notifications.argoproj.io/subscribe."
+        subscriptions = [k[len(prefix):].split(".") for k in app["metadata"]["annotations"] if k.startswith(prefix)]
+        self.assertEqual(sorted(t for t, _ in subscriptions), ["on-meshupgrade-degraded", "on-meshupgrade-healthy"])
+        for trigger, service in subscriptions:
+            self.assertIn(f"service.{service}", data)
+            definition = data[f"trigger.{trigger}"]
+            self.assertIn("app.status.health.status", definition, trigger)
+            for template in re.findall(r"send: \[([^\]]*)\]", definition)[0].split(","):
+                self.assertIn(f"template.{template.strip()}", data, trigger)
+        self.assertIn("== 'Degraded'", data["trigger.on-meshupgrade-degraded"])
+        self.assertIn("oncePer: app.status.sync.revision", data["trigger.on-meshupgrade-healthy"])
 
 
 class ScrapedMetrics:
