@@ -80,6 +80,19 @@ MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert:
   });
 
   mus.add_handler(kubert::Controller::enqueue_on_change(m.queue));
+  // An upgrade that ends (or goes) frees its mesh: the ones queued behind it (Pending, WaitingForUpgrade) are
+  // looked at again at once, not when something else happens to touch them (issue 17).
+  mus.add_handler([&m, &mus](const kubert::json* old_obj, const kubert::json* new_obj) {
+    auto phase_of = [](const kubert::json* o) {
+      return o ? parse_phase(o->value("status", kubert::json::object()).value("phase", "")).value_or(Phase::Pending)
+               : Phase::Succeeded;
+    };
+    const Phase before = phase_of(old_obj), after = phase_of(new_obj);
+    if (!old_obj || (is_terminal(before) == is_terminal(after) && new_obj)) return;
+    for (const auto& mu : mus.store().list()) {
+      if (phase_of(mu.get()) == Phase::Pending) m.queue.add(kubert::ObjectKey::of(*mu).str());
+    }
+  });
   for (auto* inf : {&control_plane, &cp_pods, &pull_pods, &mesh_configs, &namespaces, &crds, &deployments,
                     &statefulsets, &daemonsets, &meshed_pods}) {
     inf->add_handler([&m](const kubert::json*, const kubert::json*) { m.requeue_active(); });

@@ -30,5 +30,7 @@ std::optional<std::chrono::system_clock::time_point> step_started(const json& st
 std::string running_registry(const View& v);
 // Problems of control-plane pods in the guide's words: Insufficient cpu, FatalInvalidCLIParameters.
 std::optional<Problem> control_plane_pod_problem(Context& ctx, const View& v, bool only_target_images);
+// The image-pull check pod's name for a MeshUpgrade: always a valid pod name.
+std::string pull_check_pod_name(const std::string& mesh_upgrade);
 
 }  // namespace meshupgrade

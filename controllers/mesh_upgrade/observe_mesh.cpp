@@ -8,6 +8,15 @@
 #include "operator/errors.h"
 
 namespace meshupgrade {
+
+std::string pull_check_pod_name(const std::string& mesh_upgrade) {
+  // A DNS subdomain whose labels start and end alphanumeric: a cut that ends in '.' or '-' would make
+  // "x.-image-pull-check", which the API server refuses (issue 17).
+  std::string prefix = mesh_upgrade.substr(0, 40);
+  while (!prefix.empty() && (prefix.back() == '.' || prefix.back() == '-')) prefix.pop_back();
+  return (prefix.empty() ? std::string("meshupgrade") : prefix) + "-image-pull-check";
+}
+
 namespace {
 
 bool label_is(const json& obj, const std::string& key, const std::string& value) {
@@ -296,7 +305,7 @@ void observe_precheck(Context& ctx, Observed& o, View& v) {
   std::sort(v.target_images.begin(), v.target_images.end());
   v.target_images.erase(std::unique(v.target_images.begin(), v.target_images.end()), v.target_images.end());
 
-  v.pull_check_pod = v.ref.name.substr(0, 40) + "-image-pull-check";
+  v.pull_check_pod = pull_check_pod_name(v.ref.name);
   const std::string recorded = status_string(v.status, {"attempt", "imagePull"});
   auto pod = ctx.caches.pull_check_pods->get(v.spec.osm_namespace, v.pull_check_pod);
   o.pull_pod_exists = pod != nullptr;

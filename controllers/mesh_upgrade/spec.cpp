@@ -115,24 +115,35 @@ MeshUpgradeSpec parse_spec(const json& object) {
   out.restart_workloads = boolean(sidecar, "restartWorkloads", true, "sidecar.restartWorkloads");
   if (sidecar.contains("maxConcurrent")) {
     const json& mc = sidecar["maxConcurrent"];
+    // The CRD's bounds, checked the same way here: 1..kMaxConcurrentLimit, or 1%..100% (issue 17: a huge value
+    // threw from stoi or wrapped around).
     if (mc.is_number_integer()) {
-      out.max_concurrent.value = mc.get<int>();
+      const long long n = mc.is_number_unsigned() && mc.get<unsigned long long>() > kMaxConcurrentLimit
+                              ? kMaxConcurrentLimit + 1LL
+                              : mc.get<long long>();
+      if (n < 1 || n > kMaxConcurrentLimit) {
+        invalid("sidecar.maxConcurrent", "must be between 1 and " + std::to_string(kMaxConcurrentLimit) + ", not " + mc.dump());
+      }
+      out.max_concurrent.value = static_cast<int>(n);
     } else if (mc.is_string()) {
       auto s = mc.get<std::string>();
-      if (s.size() < 2 || s.back() != '%' ||
-          !std::all_of(s.begin(), s.end() - 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-        invalid("sidecar.maxConcurrent", "must be a number or a percentage such as \"10%\", not \"" + s + "\"");
+      const bool digits = s.size() >= 2 && s.size() <= 4 && s.back() == '%' &&
+                          std::all_of(s.begin(), s.end() - 1, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      const int pct = digits ? std::stoi(s.substr(0, s.size() - 1)) : 0;
+      if (!digits || pct < 1 || pct > 100) {
+        invalid("sidecar.maxConcurrent", "must be a number or a percentage from 1% to 100%, not \"" + s + "\"");
       }
-      out.max_concurrent.value = std::stoi(s.substr(0, s.size() - 1));
+      out.max_concurrent.value = pct;
       out.max_concurrent.percent = true;
     } else {
       invalid("sidecar.maxConcurrent", "must be a number or a percentage");
     }
-    if (out.max_concurrent.value < 1) invalid("sidecar.maxConcurrent", "must be at least 1");
   }
   if (sidecar.contains("failureThreshold")) {
-    if (!sidecar["failureThreshold"].is_number_integer() || sidecar["failureThreshold"].get<int>() < 1) {
-      invalid("sidecar.failureThreshold", "must be an integer of at least 1");
+    const json& ft = sidecar["failureThreshold"];
+    if (!ft.is_number_integer() || ft.get<long long>() < 1 || ft.get<long long>() > kMaxConcurrentLimit ||
+        (ft.is_number_unsigned() && ft.get<unsigned long long>() > kMaxConcurrentLimit)) {
+      invalid("sidecar.failureThreshold", "must be an integer between 1 and " + std::to_string(kMaxConcurrentLimit));
     }
     out.failure_threshold = sidecar["failureThreshold"].get<int>();
   }

@@ -14,6 +14,9 @@ namespace meshupgrade {
 enum class CrdSource { Bootstrap, ConfigMap, Skip };
 enum class ControlPlaneSource { Images, Manifests };
 
+// The largest maxConcurrent and failureThreshold the CRD accepts (its `maximum`), checked alike here.
+inline constexpr int kMaxConcurrentLimit = 100000;
+
 struct MaxConcurrent {
   int value = 10;
   bool percent = false;

@@ -357,7 +357,7 @@ class CrdTest(unittest.TestCase):
                                                     ["ghcr.io/Flomesh", "a b", "flomesh/"]),
             props["timeouts"]["properties"]["controlPlane"]["pattern"]: (["90s", "10m", "1h30m", "1.5h"],
                                                                          ["10", "ten minutes", "-5m", ""]),
-            props["sidecar"]["properties"]["maxConcurrent"]["pattern"]: (["25%", "100%"], ["25", "x%"]),
+            props["sidecar"]["properties"]["maxConcurrent"]["pattern"]: (["1%", "25%", "100%"], ["25", "x%", "0%", "101%", "99999999999%"]),
         }
         for pattern, (good, bad) in cases.items():
             for value in good:

@@ -11,11 +11,27 @@ ActResult wait_for_deadline(Context& ctx, const View& v) {
   return {std::max(left, std::chrono::milliseconds(0)) + std::chrono::milliseconds(500)};
 }
 
+namespace {
+
+// The pod-template stamp with nanoseconds: kubectl's whole seconds let a rollback restart in the same second as the
+// upgrade's leave the template unchanged, so nothing rolled (issue 17). Any new value starts a rollout.
+std::string template_stamp(std::chrono::system_clock::time_point t) {
+  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  const long long nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(t - secs).count();
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%09lldZ", nanos);
+  std::string s = kubert::rfc3339(secs);
+  return s.substr(0, s.size() - 1) + frac;
+}
+
+}  // namespace
+
 void restart_workload(Context& ctx, const WorkloadView& w, std::string_view stamp_key, const std::string& stamp) {
-  const std::string now = kubert::rfc3339(ctx.clock.wall());
+  const auto wall = ctx.clock.wall();
+  const std::string now = kubert::rfc3339(wall);
   // One patch carries both the restart and its stamp: after a crash the stamp tells that it was issued.
   json patch = {{"metadata", {{"annotations", {{std::string(stamp_key), stamp}, {std::string(kRestartedAt), now}}}}},
-                {"spec", {{"template", {{"metadata", {{"annotations", {{std::string(kKubectlRestartedAt), now}}}}}}}}}};
+                {"spec", {{"template", {{"metadata", {{"annotations", {{std::string(kKubectlRestartedAt), template_stamp(wall)}}}}}}}}}};
   try {
     ctx.api.patch(w.ref, kubert::PatchType::Strategic, patch);
   } catch (...) {

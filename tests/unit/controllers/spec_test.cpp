@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controllers/mesh_upgrade/observe.h"
 #include "controllers/mesh_upgrade/spec.h"
 #include "operator/errors.h"
 
@@ -34,6 +35,10 @@ TEST_CASE("maxConcurrent takes a number or a percentage") {
   CHECK(s.max_concurrent.resolve(1) == 1);
   s = parse_spec(object({{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", 3}}}}));
   CHECK(s.max_concurrent.resolve(50) == 3);
+  s = parse_spec(object({{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", kMaxConcurrentLimit}}}}));
+  CHECK(s.max_concurrent.resolve(50) == kMaxConcurrentLimit);
+  s = parse_spec(object({{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", "100%"}}}}));
+  CHECK(s.max_concurrent.resolve(7) == 7);
 }
 
 TEST_CASE("bad specs are terminal errors naming the field") {
@@ -45,6 +50,14 @@ TEST_CASE("bad specs are terminal errors naming the field") {
       {{{"targetVersion", "v1.3.9"}, {"crds", {{"source", "ConfigMap"}}}}, "spec.crds.configMapRef.name"},
       {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", "ten"}}}}, "spec.sidecar.maxConcurrent"},
       {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"failureThreshold", 0}}}}, "spec.sidecar.failureThreshold"},
+      // Issue 17: out-of-range numbers threw from stoi, wrapped to 1, or read as "at least 1".
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", "99999999999%"}}}}, "spec.sidecar.maxConcurrent"},
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", "0%"}}}}, "spec.sidecar.maxConcurrent"},
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", "101%"}}}}, "spec.sidecar.maxConcurrent"},
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", 4294967297LL}}}}, "spec.sidecar.maxConcurrent"},
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", 2147483648LL}}}}, "spec.sidecar.maxConcurrent"},
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"maxConcurrent", 18446744073709551615ULL}}}}, "spec.sidecar.maxConcurrent"},
+      {{{"targetVersion", "v1.3.9"}, {"sidecar", {{"failureThreshold", 4294967297LL}}}}, "spec.sidecar.failureThreshold"},
       {{{"targetVersion", "v1.3.9"}, {"timeouts", {{"perWorkload", "5 minutes"}}}}, "spec.timeouts.perWorkload"},
   };
   for (const auto& r : rows) {
@@ -73,4 +86,18 @@ TEST_CASE("the target identity changes with what names the target, not with susp
   auto c = parse_spec(object({{"targetVersion", "v1.3.9"}, {"sidecar", {{"image", "flomesh/pipy:1"}}}}));
   CHECK(a.target_identity() == b.target_identity());
   CHECK(a.target_identity() != c.target_identity());
+}
+
+TEST_CASE("the image-pull check pod's name is a valid pod name whatever the MeshUpgrade is called") {
+  // Issue 17: a '.' as the 40th character made "x.-image-pull-check" (422) and the precheck hung.
+  const std::string dotted = std::string(39, 'a') + ".b";
+  CHECK(pull_check_pod_name(dotted) == std::string(39, 'a') + "-image-pull-check");
+  CHECK(pull_check_pod_name(std::string(39, 'a') + "-b") == std::string(39, 'a') + "-image-pull-check");
+  CHECK(pull_check_pod_name("up") == "up-image-pull-check");
+  for (const std::string& name : {dotted, std::string(253, 'x'), std::string("a.b.c")}) {
+    const std::string pod = pull_check_pod_name(name);
+    CHECK(pod.size() <= 63);
+    CHECK(pod.find(".-") == std::string::npos);
+    CHECK(pod.find("-.") == std::string::npos);
+  }
 }
