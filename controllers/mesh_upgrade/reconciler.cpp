@@ -20,7 +20,10 @@ void put_status(Context& ctx, const View& v, json status) {
   json body = *v.object;
   body["status"] = std::move(status);
   ctx.api.update_status(v.ref, body);  // carries resourceVersion: a stale view loses with 409 and is retried
-  if (ctx.metrics) ctx.metrics->on_status_written(v.object->value("status", json::object()), body["status"]);
+  if (ctx.metrics) {
+    ctx.metrics->on_status_written(v.ref.ns + "/" + v.ref.name, v.object->value("status", json::object()),
+                                   body["status"], ctx.clock.wall());
+  }
 }
 
 // Counts and messages that move with every pod: written at a bounded rate, never lost (a requeue follows).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -48,25 +49,32 @@ std::string MeshUpgradeSpec::target_identity() const {
 }
 
 std::optional<std::chrono::seconds> parse_duration(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  long long total = 0;
+  // Go's time.ParseDuration grammar as the CRD's pattern admits it (fractions; ns, us, ms, s, m, h), bounded
+  // as the CRD's rule bounds it (issue 17: "1.5m" was refused, "3000000h" overflowed the deadline).
+  if (s.empty() || s.size() > 64) return std::nullopt;
+  long double total_ns = 0;
   std::size_t i = 0;
   while (i < s.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
-    long long n = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      n = n * 10 + (s[i++] - '0');
-      if (n > 100000000) return std::nullopt;
+    const std::size_t start = i;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    const std::string number = s.substr(start, i - start);
+    if (number.empty() || number.front() == '.' || number.back() == '.' ||
+        std::count(number.begin(), number.end(), '.') > 1) {
+      return std::nullopt;
     }
-    if (i >= s.size()) return std::nullopt;
-    switch (s[i++]) {
-      case 'h': total += n * 3600; break;
-      case 'm': total += n * 60; break;
-      case 's': total += n; break;
-      default: return std::nullopt;
-    }
+    const std::size_t unit_start = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    const std::string unit = s.substr(unit_start, i - unit_start);
+    static const std::pair<const char*, long double> kUnits[] = {
+        {"ns", 1.0L}, {"us", 1e3L}, {"ms", 1e6L}, {"s", 1e9L}, {"m", 60e9L}, {"h", 3600e9L}};
+    const auto* u = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& x) { return unit == x.first; });
+    if (u == std::end(kUnits)) return std::nullopt;
+    total_ns += std::stold(number) * u->second;
+    if (total_ns > std::chrono::seconds(kMaxTimeout).count() * 1e9L) return std::nullopt;
   }
-  return std::chrono::seconds(total);
+  if (total_ns <= 0) return std::nullopt;
+  // Whole seconds, rounded up: a deadline is never shorter than asked.
+  return std::chrono::seconds(static_cast<long long>(std::ceil(total_ns / 1e9L)));
 }
 
 MeshUpgradeSpec parse_spec(const json& object) {
@@ -181,7 +189,8 @@ MeshUpgradeSpec parse_spec(const json& object) {
     if (text.empty()) continue;
     auto d = parse_duration(text);
     if (!d || d->count() <= 0) {
-      invalid(std::string("timeouts.") + key, "\"" + text + "\" is not a duration such as 90s, 10m or 1h30m");
+      invalid(std::string("timeouts.") + key,
+              "\"" + text + "\" is not a duration above 0 and at most 720h, such as 90s, 1.5m, 10m or 1h30m");
     }
     *target = *d;
   }

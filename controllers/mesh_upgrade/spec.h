@@ -58,7 +58,11 @@ struct MeshUpgradeSpec {
 // Throws kubert::TerminalError("InvalidSpec", "spec.FIELD: what is wrong") for what the schema cannot catch.
 MeshUpgradeSpec parse_spec(const nlohmann::json& object);
 
-// Go-style durations as the CRD documents them: "90s", "10m", "1h30m". nullopt when malformed.
+// The longest timeout the CRD accepts.
+inline constexpr std::chrono::hours kMaxTimeout{720};
+
+// Go durations as the CRD admits them: "90s", "1.5m", "90000ms", "1h30m", above 0 and at most kMaxTimeout, in
+// whole seconds rounded up. nullopt when malformed or out of range.
 std::optional<std::chrono::seconds> parse_duration(const std::string& s);
 
 }  // namespace meshupgrade

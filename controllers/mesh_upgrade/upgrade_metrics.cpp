@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 #include <prometheus/collectable.h>
@@ -47,6 +48,10 @@ struct UpgradeMetrics::Impl : prometheus::Collectable {
   std::atomic<const kubert::Store*> store{nullptr};
   prometheus::Family<prometheus::Histogram>* step_duration = nullptr;
   prometheus::Family<prometheus::Counter>* upgrades = nullptr;
+  // The latest status write per MeshUpgrade ("ns/name" → unix seconds): only this process's writes, so after a
+  // restart the conditions' times stand in until the next write.
+  mutable std::mutex mu;
+  mutable std::map<std::string, double> last_write;
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     prometheus::MetricFamily info{"meshupgrade_info",
@@ -63,6 +68,17 @@ struct UpgradeMetrics::Impl : prometheus::Collectable {
                                   "Unix time of the latest change of a MeshUpgrade's conditions (progress included).",
                                   prometheus::MetricType::Gauge, {}};
     const kubert::Store* s = store.load();
+    std::map<std::string, double> writes;
+    {
+      std::lock_guard lock(mu);
+      if (s) {  // forget what the cache no longer holds
+        for (auto it = last_write.begin(); it != last_write.end();) {
+          const auto slash = it->first.find('/');
+          it = s->get(it->first.substr(0, slash), it->first.substr(slash + 1)) ? std::next(it) : last_write.erase(it);
+        }
+      }
+      writes = last_write;
+    }
     if (s) {
       for (const auto& obj : s->list()) {
         const json& meta = (*obj)["metadata"];
@@ -97,6 +113,7 @@ struct UpgradeMetrics::Impl : prometheus::Collectable {
           } catch (const std::exception&) {
           }
         }
+        if (auto w = writes.find(ns + "/" + name); w != writes.end()) latest = std::max(latest, w->second);
         if (latest > 0) last.metric.push_back(gauge({{"name", name}, {"namespace", ns}}, latest));
       }
     }
@@ -121,7 +138,12 @@ UpgradeMetrics::~UpgradeMetrics() = default;
 
 void UpgradeMetrics::watch(const kubert::Store* mesh_upgrades) { impl_->store = mesh_upgrades; }
 
-void UpgradeMetrics::on_status_written(const json& before, const json& after) {
+void UpgradeMetrics::on_status_written(const std::string& key, const json& before, const json& after,
+                                       std::chrono::system_clock::time_point now) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->last_write[key] = std::chrono::duration<double>(now.time_since_epoch()).count();
+  }
   std::map<std::string, std::string> was;
   for (const auto& s : before.value("steps", json::array())) was[str(s, "name")] = str(s, "state");
   for (const auto& s : after.value("steps", json::array())) {

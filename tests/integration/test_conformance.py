@@ -306,6 +306,14 @@ RULE_CASES = {
     ("spec.crds", "!has(self.source) || self.source != 'ConfigMap' || has(self.configMapRef)"): RuleCase(
         accepted={"targetVersion": TV, "crds": {"source": "ConfigMap", "configMapRef": {"name": "osm-crds"}}},
         refused={"targetVersion": TV, "crds": {"source": "ConfigMap"}}),
+    ("spec.timeouts.controlPlane", "!self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') || (duration(self) > duration('0s') && "
+     "duration(self) <= duration('720h'))"): RuleCase(
+        accepted={"targetVersion": TV, "timeouts": {"controlPlane": "1.5m"}},
+        refused={"targetVersion": TV, "timeouts": {"controlPlane": "3000000h"}}),
+    ("spec.timeouts.perWorkload", "!self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') || (duration(self) > duration('0s') && "
+     "duration(self) <= duration('720h'))"): RuleCase(
+        accepted={"targetVersion": TV, "timeouts": {"perWorkload": "90000ms"}},
+        refused={"targetVersion": TV, "timeouts": {"perWorkload": "0s"}}),
     ("spec.controlPlane", "!has(self.source) || self.source != 'Manifests' || has(self.manifestsRef)"): RuleCase(
         accepted={"targetVersion": TV, "controlPlane": {"source": "Manifests", "manifestsRef": {"name": "osm"}}},
         refused={"targetVersion": TV, "controlPlane": {"source": "Manifests"}}),

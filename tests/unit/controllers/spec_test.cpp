@@ -78,6 +78,17 @@ TEST_CASE("durations parse as Go writes them") {
   CHECK_FALSE(parse_duration("10"));
   CHECK_FALSE(parse_duration("m"));
   CHECK_FALSE(parse_duration(""));
+  // Issue 17: what the CRD's pattern admits, the operator takes; what overflowed is refused.
+  CHECK(parse_duration("1.5m") == std::chrono::seconds(90));
+  CHECK(parse_duration("90000ms") == std::chrono::seconds(90));
+  CHECK(parse_duration("1500ms") == std::chrono::seconds(2));
+  CHECK(parse_duration("720h") == std::chrono::hours(720));
+  CHECK_FALSE(parse_duration("720h1s"));
+  CHECK_FALSE(parse_duration("3000000h"));
+  CHECK_FALSE(parse_duration("0s"));
+  CHECK_FALSE(parse_duration("1.m"));
+  CHECK_FALSE(parse_duration("1..5m"));
+  CHECK_FALSE(parse_duration("5d"));
 }
 
 TEST_CASE("the target identity changes with what names the target, not with suspend") {

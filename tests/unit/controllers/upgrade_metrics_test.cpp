@@ -36,6 +36,10 @@ TEST_CASE("per-upgrade gauges follow the cache, and a deleted upgrade's series g
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_workloads{name="up",namespace="osm-system",state="pending"} 6)"));
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_condition{name="up",namespace="osm-system",status="True",type="Reconciling"} 1)"));
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_last_transition_timestamp_seconds{name="up",namespace="osm-system"} 1796212805)"));
+  // A status write (progress moved, no condition flipped) moves the last transition.
+  const auto later = std::chrono::system_clock::time_point(std::chrono::seconds(1796213000));
+  m.on_status_written("osm-system/up", json::object(), json::object(), later);
+  CHECK_THAT(metrics.render(), Catch::Contains(R"(meshupgrade_last_transition_timestamp_seconds{name="up",namespace="osm-system"} 1796213000)"));
   store.remove("osm-system", "up");
   CHECK_THAT(metrics.render(), !Catch::Contains(R"(name="up")"));
 }
@@ -48,15 +52,15 @@ TEST_CASE("a finished step is observed once, a terminal phase counted once") {
   json after = before;
   after["steps"][0]["state"] = "Succeeded";
   after["steps"][0]["finishedAt"] = "2026-12-02T12:00:40Z";
-  m.on_status_written(before, after);
-  m.on_status_written(after, after);  // unchanged: not observed again
+  m.on_status_written("osm-system/up", before, after, {});
+  m.on_status_written("osm-system/up", after, after, {});  // unchanged: not observed again
   std::string text = metrics.render();
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_step_duration_seconds_count{outcome="Succeeded",step="UpgradeControlPlane"} 1)"));
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_step_duration_seconds_sum{outcome="Succeeded",step="UpgradeControlPlane"} 40)"));
   json done = after;
   done["phase"] = "RolledBack";
-  m.on_status_written(after, done);
-  m.on_status_written(done, done);
+  m.on_status_written("osm-system/up", after, done, {});
+  m.on_status_written("osm-system/up", done, done, {});
   text = metrics.render();
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_upgrades_total{outcome="RolledBack"} 1)"));
   CHECK_THAT(text, Catch::Contains(R"(meshupgrade_upgrades_total{outcome="Succeeded"} 0)"));
