@@ -6,8 +6,6 @@
 #include <regex>
 #include <stdexcept>
 
-#include <zlib.h>
-
 #include "controllers/mesh_upgrade/helm_release.h"
 
 namespace meshupgrade {
@@ -35,30 +33,6 @@ std::string base64_encode(const std::string& in) {
     const unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += {kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], '='};
   }
-  return out;
-}
-
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::runtime_error("zlib deflate init failed");
-  }
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  std::string out;
-  char chunk[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(chunk);
-    zs.avail_out = sizeof chunk;
-    rc = deflate(&zs, Z_FINISH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      deflateEnd(&zs);
-      throw std::runtime_error("zlib deflate failed");
-    }
-    out.append(chunk, sizeof chunk - zs.avail_out);
-  }
-  deflateEnd(&zs);
   return out;
 }
 

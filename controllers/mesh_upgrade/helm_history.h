@@ -25,7 +25,6 @@ struct HelmRevision {
 };
 
 std::string base64_encode(const std::string& in);
-std::string gzip(const std::string& in);  // throws std::runtime_error when zlib fails
 
 // The release JSON of a Secret as the API returns it (base64 twice, gzip). Throws std::runtime_error.
 nlohmann::json decode_release(const nlohmann::json& secret);

@@ -29,9 +29,11 @@ std::string base64_decode(const std::string& in) {
   return out;
 }
 
-std::string gunzip(const std::string& in) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error("zlib init failed");
+namespace {
+
+// Runs an initialised zlib stream over `in` to its end (inflate or deflate alike), then ends it.
+template <typename Step, typename End>
+std::string run_zlib(z_stream& zs, const std::string& in, Step step, int flush, End end, const char* failure) {
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
   std::string out;
@@ -40,15 +42,31 @@ std::string gunzip(const std::string& in) {
   while (rc == Z_OK) {
     zs.next_out = reinterpret_cast<Bytef*>(chunk);
     zs.avail_out = sizeof chunk;
-    rc = inflate(&zs, Z_NO_FLUSH);
+    rc = step(&zs, flush);
     if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw std::runtime_error("not gzip data");
+      end(&zs);
+      throw std::runtime_error(failure);
     }
     out.append(chunk, sizeof chunk - zs.avail_out);
   }
-  inflateEnd(&zs);
+  end(&zs);
   return out;
+}
+
+}  // namespace
+
+std::string gunzip(const std::string& in) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error("zlib init failed");
+  return run_zlib(zs, in, inflate, Z_NO_FLUSH, inflateEnd, "not gzip data");
+}
+
+std::string gzip(const std::string& in) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("zlib deflate init failed");
+  }
+  return run_zlib(zs, in, deflate, Z_FINISH, deflateEnd, "zlib deflate failed");
 }
 
 HelmRelease decode_helm_release(const nlohmann::json& secret) {

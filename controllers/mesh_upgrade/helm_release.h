@@ -24,5 +24,6 @@ std::optional<HelmRelease> newest_deployed(const nlohmann::json& secret_list);
 
 std::string base64_decode(const std::string& in);  // throws std::runtime_error on bad input
 std::string gunzip(const std::string& in);          // throws std::runtime_error on bad input
+std::string gzip(const std::string& in);            // throws std::runtime_error when zlib fails
 
 }  // namespace meshupgrade
