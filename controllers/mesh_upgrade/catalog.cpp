@@ -238,11 +238,18 @@ const Release* Catalog::find_by_image_tag(const std::string& tag, const std::str
 }
 
 const Release* Catalog::find_by_app_version(const std::string& app_version) const {
+  // The literal string first: the published chart 1.1.1 says "1.1.1", the osm CLI v1.1.3's embedded chart
+  // "v1.1.1"; semver alone cannot tell the two apart. Then the published charts, then the CLI's, by semver.
+  for (auto it = releases_.rbegin(); it != releases_.rend(); ++it) {
+    if (it->app_version == app_version || (!it->cli_app_version.empty() && it->cli_app_version == app_version)) {
+      return &*it;
+    }
+  }
   auto want = Semver::parse(app_version);
   if (!want) return nullptr;
-  for (auto it = releases_.rbegin(); it != releases_.rend(); ++it) {
-    for (const std::string* have_s : {&it->app_version, &it->cli_app_version}) {
-      auto have = Semver::parse(*have_s);
+  for (const bool cli : {false, true}) {
+    for (auto it = releases_.rbegin(); it != releases_.rend(); ++it) {
+      auto have = Semver::parse(cli ? it->cli_app_version : it->app_version);
       if (have && *want == *have) return &*it;
     }
   }

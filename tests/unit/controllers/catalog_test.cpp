@@ -35,8 +35,12 @@ TEST_CASE("v1.1.3's images are tagged 1.1.1: the tag and the CLI chart's appVers
   const Release* r = c.find_by_image_tag("1.1.1");
   REQUIRE(r);
   CHECK(r->version.str() == "v1.1.3");
-  CHECK(c.find_by_app_version("v1.1.1") == r);  // the osm CLI's embedded chart says v1.1.1
-  CHECK(c.find_by_app_version("1.1.1")->version.str() == "v1.1.3");
+  CHECK(c.find_by_app_version("v1.1.1") == r);  // the osm CLI v1.1.3's embedded chart says v1.1.1
+  // The published chart 1.1.1 says "1.1.1": that is v1.1.1, whose images are tagged 1.1.1 too (found by the path
+  // matrix: a v1.1.1 mesh was read as v1.1.3).
+  CHECK(c.find_by_app_version("1.1.1")->version.str() == "v1.1.1");
+  CHECK(c.find_by_app_version("1.3.9")->version.str() == "v1.3.9");
+  CHECK(c.find_by_app_version("v1.3.9")->version.str() == "v1.3.9");
   CHECK(c.find_by_image_tag("9.9.9") == nullptr);
   CHECK(c.find_by_image_tag("1.2.1", "osm-edge-controller-ubi8")->version.str() == "v1.2.1-ubi8");
   CHECK(c.find_by_image_tag("1.2.1", "osm-edge-controller")->version.str() == "v1.2.1");
