@@ -18,7 +18,8 @@ def _parser():
                                 epilog=faults.USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kubeconfig", required=True, help="write an admin kubeconfig here")
     p.add_argument("--port", type=int, default=0, help="HTTPS port on 127.0.0.1 (0: any free port)")
-    p.add_argument("--mesh", metavar="VERSION", help="seed an osm-edge control plane of this version")
+    p.add_argument("--mesh", action="append", default=[], metavar="VERSION[@NAMESPACE]",
+                   help="seed an osm-edge mesh of this version (in osm-system, or NAMESPACE); repeatable")
     p.add_argument("--meshed-workloads", type=int, default=0, metavar="N")
     p.add_argument("--namespaces", type=int, default=None, metavar="M")
     p.add_argument("--replicas", type=int, default=1, metavar="R")
@@ -231,6 +232,15 @@ def main(argv=None):
     if args.meshed_workloads < 0 or args.replicas < 0 or (args.namespaces is not None and args.namespaces < 1):
         p.print_usage(sys.stderr)
         print("kubesim: error: counts must be positive", file=sys.stderr)
+        return 2
+    try:
+        from .mesh import parse_meshes
+        parse_meshes(args.mesh)
+    except ImportError:
+        pass
+    except ValueError as e:
+        p.print_usage(sys.stderr)
+        print(f"kubesim: error: {e}", file=sys.stderr)
         return 2
     threading.stack_size(1 << 20)   # a thousand watch threads must stay cheap
     try:

@@ -9,8 +9,14 @@ extra_images: set = set()  # --extra-image values: accepted and ignored (every i
 unpullable_images: list = []  # --unpullable-image shell patterns: matching images fail to pull
 
 
-def seed(store, version, workloads: int = 0, namespaces: int = 1, replicas: int = 1) -> None:
-    _seed_module.seed(store, version, workloads, namespaces, replicas)
+def parse_meshes(meshes) -> list:
+    """--mesh values -> [(version, namespace, mesh name)]; ValueError for a bad one (see seed.parse_mesh)."""
+    return _seed_module.parse_meshes(meshes)
+
+
+def seed(store, meshes, workloads: int = 0, namespaces: int = 1, replicas: int = 1) -> None:
+    """meshes: a --mesh value VERSION[@NAMESPACE], or a list of them (each mesh in its own namespace)."""
+    _seed_module.seed(store, meshes, workloads, namespaces, replicas)
 
 
 def image_known(image: str) -> bool:

@@ -1,4 +1,6 @@
-"""The osm-bootstrap CRD effect: a Ready osm-bootstrap pod of release V brings the osm-edge CRDs to V's."""
+"""The osm-bootstrap CRD effect: a Ready osm-bootstrap pod of release V brings the osm-edge CRDs to V's.
+CRDs are cluster-scoped: with several meshes, each bootstrap applies its release's definitions over the
+others', as `kubectl apply -f /osm-crds` does on a real cluster (the last one to start wins)."""
 import json
 import logging
 
@@ -39,11 +41,11 @@ def on_pod_ready(store, pod: dict) -> None:
         lines.append(json.dumps({"level": "info" if not errors else "error", "component": "osm-bootstrap",
                                  "message": f"osm-edge CRDs brought to {v}", "errors": errors}))
         log.info("osm-bootstrap %s/%s applied the CRDs of %s", ns, name, v)
-    if injector.meshconfig(store) is None:
+    if injector.meshconfig(store, ns) is None:  # its own mesh's MeshConfig, in its namespace
         versions = crd_versions_applied(pod) or [catalog.version_of_image(
             next((c.get("image", "") for c in pod["spec"].get("containers") or []), "")) or catalog.LATEST]
         try:
-            store.create(GVR_MESHCONFIG, chart.meshconfig(versions[-1]))
+            store.create(GVR_MESHCONFIG, chart.meshconfig(versions[-1], ns))
             lines.append('{"level":"info","component":"osm-bootstrap","message":"MeshConfig created"}')
         except Exception as e:  # noqa: BLE001 - the CRD may not be served yet
             lines.append(json.dumps({"level": "error", "component": "osm-bootstrap", "message": str(e)}))

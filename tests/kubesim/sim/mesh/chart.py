@@ -1,6 +1,6 @@
 """The osm-edge control-plane Deployments and MeshConfig of a release, as its chart renders them for the
-default values: containers, images, commands, args and image-bearing env from the catalog; the rest of each
-pod (ports, probes, resources, other env) is our own shape of the chart's."""
+default values (or another mesh name and namespace): containers, images, commands, args and image-bearing env
+from the catalog; the rest of each pod (ports, probes, resources, other env) is our own shape of the chart's."""
 import copy
 import re
 
@@ -10,8 +10,8 @@ _AFFINITY_OS_ARCH = [{"key": "kubernetes.io/os", "operator": "In", "values": ["l
                      {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]
 
 
-def labels(version: str, app: str) -> dict:
-    return {"app.kubernetes.io/name": "openservicemesh.io", "app.kubernetes.io/instance": catalog.MESH_NAME,
+def labels(version: str, app: str, mesh: str = catalog.MESH_NAME) -> dict:
+    return {"app.kubernetes.io/name": "openservicemesh.io", "app.kubernetes.io/instance": mesh,
             "app.kubernetes.io/version": catalog.release(version)["chart"]["appVersion"], "app": app}
 
 
@@ -82,7 +82,30 @@ def _extras(version: str, name: str) -> dict:
     return {}
 
 
-def _container(version: str, c: dict) -> dict:
+def _localize(values: list, mesh: str, namespace: str) -> list:
+    """The catalog's args and commands are rendered for release and mesh `osm` in `osm-system`; the chart puts
+    the mesh name (meshName; Release.Name, which `osm install` makes the mesh name) and the namespace in these
+    places, so another mesh's are the same strings with its own."""
+    if (mesh, namespace) == (catalog.MESH_NAME, catalog.MESH_NAMESPACE):
+        return list(values)
+    named = {"--mesh-name": mesh, "--osm-service-account": mesh}
+    out = []
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            out.append(v)
+        elif i > 0 and values[i - 1] in named and v == catalog.MESH_NAME:
+            out.append(named[values[i - 1]])
+        elif v == catalog.MESH_NAMESPACE:
+            out.append(namespace)
+        elif v in ("osm-validator-mesh-osm", "osm-webhook-osm"):
+            out.append(v[:-len(catalog.MESH_NAME)] + mesh)
+        else:
+            out.append(v.replace(f".{catalog.MESH_NAMESPACE}.svc", f".{namespace}.svc"))
+    return out
+
+
+def _container(version: str, c: dict, mesh: str = catalog.MESH_NAME,
+               namespace: str = catalog.MESH_NAMESPACE) -> dict:
     out = {"name": c["name"], "image": catalog.resolve(version, c["image"])}
     if not c["image"] == "curl":
         out["imagePullPolicy"] = "IfNotPresent"
@@ -90,9 +113,9 @@ def _container(version: str, c: dict) -> dict:
     if "ports" in extras:
         out["ports"] = extras.pop("ports")
     if c["command"]:
-        out["command"] = list(c["command"])
+        out["command"] = _localize(c["command"], mesh, namespace)
     if c["args"]:
-        out["args"] = list(c["args"])
+        out["args"] = _localize(c["args"], mesh, namespace)
     out.update(extras)
     env = out.setdefault("env", []) if c.get("env") else out.get("env")
     for e in c.get("env") or []:  # image-bearing env: the catalog's value, in the chart's place
@@ -105,23 +128,25 @@ def _container(version: str, c: dict) -> dict:
     return out
 
 
-def _deployment(version: str, app: str) -> dict:
-    lab = labels(version, app)
-    dl = dict(lab, meshName=catalog.MESH_NAME)
+def _deployment(version: str, app: str, mesh: str = catalog.MESH_NAME, namespace: str = catalog.MESH_NAMESPACE,
+                single_mesh: bool = True) -> dict:
+    lab = labels(version, app, mesh)
+    dl = dict(lab, meshName=mesh)
     tl = dict(lab)
     if app == "osm-controller":
-        dl["enforceSingleMesh"] = "true"  # osm.enforceSingleMesh defaults to true in every release
+        if single_mesh:  # osm.enforceSingleMesh defaults to true in every release; false renders no label
+            dl["enforceSingleMesh"] = "true"
         if catalog.at_least(version, "v1.3.0"):
             dl["codebase"] = tl["codebase"] = ""
     spec = {"affinity": _affinity(app), "priorityClassName": "system-node-critical",
-            "serviceAccountName": catalog.MESH_NAME,
+            "serviceAccountName": mesh,
             "securityContext": {"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000, "supplementalGroups": [5555]}}
     cs = catalog.deployment(version, app)["containers"]
     if any(c["init"] for c in cs):
-        spec["initContainers"] = [_container(version, c) for c in cs if c["init"]]
-    spec["containers"] = [_container(version, c) for c in cs if not c["init"]]
+        spec["initContainers"] = [_container(version, c, mesh, namespace) for c in cs if c["init"]]
+    spec["containers"] = [_container(version, c, mesh, namespace) for c in cs if not c["init"]]
     return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": app, "namespace": catalog.MESH_NAMESPACE, "labels": dl},
+            "metadata": {"name": app, "namespace": namespace, "labels": dl},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": app}},
                      "template": {"metadata": {"labels": tl, "annotations": {
                          "prometheus.io/scrape": "true", "prometheus.io/port": "9091"}},
@@ -140,11 +165,16 @@ def injector(version: str) -> dict:
     return _deployment(version, "osm-injector")
 
 
-def control_plane(version: str) -> list:
-    return [_deployment(version, d["deployment"]) for d in catalog.release(version)["controlPlane"]]
+def control_plane(version: str, mesh: str = catalog.MESH_NAME, namespace: str = catalog.MESH_NAMESPACE,
+                  single_mesh: bool = True) -> list:
+    """The release's control-plane Deployments, as `helm template` renders the chart for mesh (and release)
+    `mesh` in `namespace`; single_mesh=False as with `--set osm.enforceSingleMesh=false`, which a cluster of
+    several meshes needs."""
+    return [_deployment(version, d["deployment"], mesh, namespace, single_mesh)
+            for d in catalog.release(version)["controlPlane"]]
 
 
-def meshconfig(version: str) -> dict:
+def meshconfig(version: str, namespace: str = catalog.MESH_NAMESPACE) -> dict:
     """MeshConfig osm-mesh-config as osm-bootstrap creates it from the preset: the catalog's defaults, with
     spec.sidecar.sidecarImage set to the release's Pipy image (the preset leaves it empty; we name it, so the
     running sidecar image is read in one place)."""
@@ -152,5 +182,5 @@ def meshconfig(version: str) -> dict:
     spec = copy.deepcopy(r["meshConfigDefaults"])
     spec.setdefault("sidecar", {})["sidecarImage"] = r["sidecarImage"]
     return {"apiVersion": "config.openservicemesh.io/" + catalog.meshconfig_storage_version(version),
-            "kind": "MeshConfig", "metadata": {"name": "osm-mesh-config", "namespace": catalog.MESH_NAMESPACE},
+            "kind": "MeshConfig", "metadata": {"name": "osm-mesh-config", "namespace": namespace},
             "spec": spec}

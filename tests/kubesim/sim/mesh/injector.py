@@ -11,9 +11,30 @@ GVR_MESHCONFIG = ("config.openservicemesh.io", "v1alpha2", "meshconfigs")
 GVR_DEPLOY = ("apps", "v1", "deployments")
 
 _installed = set()
-WEBHOOK_DOWN = ('Internal error occurred: failed calling webhook "osm-inject.k8s.io": failed to call webhook: '
-                'Post "https://osm-injector.osm-system.svc:9090/mutate-pod-creation?timeout=20s": '
-                'no endpoints available for service "osm-injector"')
+
+
+def webhook_down(namespace: str = catalog.MESH_NAMESPACE) -> str:
+    return ('Internal error occurred: failed calling webhook "osm-inject.k8s.io": failed to call webhook: '
+            f'Post "https://osm-injector.{namespace}.svc:9090/mutate-pod-creation?timeout=20s": '
+            'no endpoints available for service "osm-injector"')
+
+
+WEBHOOK_DOWN = webhook_down()
+
+
+def register_mesh(store, mesh: str, namespace: str) -> None:
+    """Records a seeded mesh: its injector answers for namespaces labelled monitored-by=<mesh> (the webhook
+    configuration osm-webhook-<mesh> selects them so)."""
+    meshes = getattr(store, "osm_meshes", None)
+    if meshes is None:
+        meshes = store.osm_meshes = {}
+    meshes[mesh] = namespace
+
+
+def mesh_namespace(store, mesh: str) -> str:
+    """The namespace of mesh `mesh`'s control plane; osm-system for a mesh nobody seeded (a single mesh
+    installed by hand answers for any monitored namespace, as before several meshes were seeded)."""
+    return (getattr(store, "osm_meshes", None) or {}).get(mesh, catalog.MESH_NAMESPACE)
 
 
 def _get(store, gvr, ns, name):
@@ -43,12 +64,12 @@ def _arg(container, flag):
     return None
 
 
-def _ready_injector_pod(store):
-    """The newest Ready osm-injector pod (the one answering the webhook), or None."""
+def _ready_injector_pod(store, namespace=catalog.MESH_NAMESPACE):
+    """The newest Ready osm-injector pod of the mesh in `namespace` (the one answering the webhook), or None."""
     list_refs = getattr(store, "list_refs", None)
     try:
-        pods = (list_refs(GVR_POD, catalog.MESH_NAMESPACE, "app=osm-injector")[0] if list_refs
-                else store.list(GVR_POD, catalog.MESH_NAMESPACE, "app=osm-injector"))
+        pods = (list_refs(GVR_POD, namespace, "app=osm-injector")[0] if list_refs
+                else store.list(GVR_POD, namespace, "app=osm-injector"))
     except Exception:  # noqa: BLE001
         pods = []
     ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and any(
@@ -56,12 +77,12 @@ def _ready_injector_pod(store):
     return max(ready, key=lambda p: p["metadata"].get("creationTimestamp", "")) if ready else None
 
 
-def sidecar_init_image(store, pod=None) -> str:
+def sidecar_init_image(store, pod=None, namespace=catalog.MESH_NAMESPACE) -> str:
     """The init image the running osm-injector would use: its flag or env, else its version's default."""
-    pod = pod or _ready_injector_pod(store)
+    pod = pod or _ready_injector_pod(store, namespace)
     spec = pod["spec"] if pod else None
     if spec is None:
-        d = _get(store, GVR_DEPLOY, catalog.MESH_NAMESPACE, "osm-injector")
+        d = _get(store, GVR_DEPLOY, namespace, "osm-injector")
         spec = d["spec"]["template"]["spec"] if d else None
     if spec:
         for c in spec.get("containers") or []:
@@ -75,11 +96,10 @@ def sidecar_init_image(store, pod=None) -> str:
     return catalog.image(catalog.LATEST, "sidecarInit")
 
 
-def meshconfig(store):
-    mc = _get(store, GVR_MESHCONFIG, catalog.MESH_NAMESPACE, "osm-mesh-config")
+def meshconfig(store, namespace=catalog.MESH_NAMESPACE):
+    mc = _get(store, GVR_MESHCONFIG, namespace, "osm-mesh-config")
     if mc is None:  # v1alpha2 not served: try the older version
-        mc = _get(store, ("config.openservicemesh.io", "v1alpha1", "meshconfigs"), catalog.MESH_NAMESPACE,
-                  "osm-mesh-config")
+        mc = _get(store, ("config.openservicemesh.io", "v1alpha1", "meshconfigs"), namespace, "osm-mesh-config")
     return mc
 
 
@@ -114,7 +134,7 @@ def should_inject(ns_obj: dict | None, pod: dict) -> bool:
     return not any(c.get("name") == "sidecar" for c in (pod.get("spec") or {}).get("containers") or [])
 
 
-def inject(pod: dict, sidecar: str, init_image: str) -> None:
+def inject(pod: dict, sidecar: str, init_image: str, namespace: str = catalog.MESH_NAMESPACE) -> None:
     spec = pod.setdefault("spec", {})
     init = {"name": "osm-init", "image": init_image, "imagePullPolicy": "IfNotPresent",
             "command": ["/bin/sh"], "args": ["-c", "iptables-restore --noflush < /etc/osm/iptables.rules"],
@@ -122,7 +142,7 @@ def inject(pod: dict, sidecar: str, init_image: str) -> None:
             "resources": {}, "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "File"}
     side = {"name": "sidecar", "image": sidecar, "imagePullPolicy": "IfNotPresent",
-            "args": ["pipy", "--log-level=error", "--admin-port=6060", "http://osm-controller.osm-system:6060/repo"],
+            "args": ["pipy", "--log-level=error", "--admin-port=6060", f"http://osm-controller.{namespace}:6060/repo"],
             "ports": [{"name": "proxy-admin", "containerPort": 15000, "protocol": "TCP"},
                       {"name": "proxy-inbound", "containerPort": 15003, "protocol": "TCP"},
                       {"name": "proxy-metrics", "containerPort": 15010, "protocol": "TCP"}],
@@ -145,16 +165,17 @@ def mutate(store, op, pod, old=None) -> None:
     ns_obj = _get(store, GVR_NS, None, ns)
     if not should_inject(ns_obj, pod):
         return
-    mc = meshconfig(store)
+    mesh_ns = mesh_namespace(store, ns_obj["metadata"]["labels"][MONITORED_BY])
+    mc = meshconfig(store, mesh_ns)
     if mc is None:
         return  # no mesh installed: nothing would have injected
-    answering = _ready_injector_pod(store)
+    answering = _ready_injector_pod(store, mesh_ns)
     if answering is None:
         # the webhook fails closed (failurePolicy Fail): with no Ready osm-injector, pods of meshed namespaces
         # cannot be created at all, as the guide warns for a control plane being redeployed
         from ..errors import ApiException
-        raise ApiException(500, "InternalError", WEBHOOK_DOWN)
-    inject(pod, sidecar_image(mc), sidecar_init_image(store, answering))
+        raise ApiException(500, "InternalError", webhook_down(mesh_ns))
+    inject(pod, sidecar_image(mc), sidecar_init_image(store, answering, mesh_ns), mesh_ns)
 
 
 def install(store) -> None:
