@@ -53,7 +53,9 @@ class ImageTest(unittest.TestCase):
         if cp.returncode != 0:
             raise AssertionError(f"scripts/image failed ({cp.returncode}) after {cls.build_seconds:.0f}s:\n"
                                  f"{cp.stderr[-6000:]}\n{cp.stdout[-6000:]}")
-        print(f"scripts/image built {TAG} in {cls.build_seconds:.0f}s", file=sys.stderr)
+        # What it did and when (its own lines, without the build's), for the test log.
+        steps = "\n".join(line for line in cp.stderr.splitlines() if line.startswith("image: "))
+        print(f"{steps}\nscripts/image built {TAG} in {cls.build_seconds:.0f}s", file=sys.stderr)
         cls.container = buildah("from", "--pull-never", TAG).stdout.strip().splitlines()[-1]
         try:
             cls.mnt = Path(buildah("mount", cls.container).stdout.strip())
