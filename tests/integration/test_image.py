@@ -2,8 +2,9 @@
 """The image, built for real with scripts/image (buildah, no daemon), then run from its own filesystem: the
 binary prints the version, every shared library resolves inside the image, and it becomes ready against kubesim.
 
-Needs root (buildah's chroot isolation and vfs storage, chroot). The image's layers and the debootstrap bases
-are cached under the build directory, so a second run rebuilds only what changed."""
+Needs root (buildah's chroot isolation and vfs storage, chroot). The image's layers, the compiler cache and the
+debootstrap bases stay where scripts/image keeps them (build/image, build/image-base), so a second run rebuilds
+only what changed, and a user's build warms the test as the test warms theirs."""
 import json
 import os
 import shutil
@@ -24,9 +25,8 @@ VERSION = (REPO / "VERSION").read_text().strip()
 TAG = f"ghcr.io/flomesh-io/meshupgrade-operator:{VERSION}"  # scripts/image's default
 BINARY = "/usr/local/bin/meshupgrade-operator"
 NONROOT = "65532:65532"
-# The build directory: ctest sets OPERATOR_BIN to the built operator there (build/test).
-BUILD_DIR = Path(os.environ["OPERATOR_BIN"]).parent if os.environ.get("OPERATOR_BIN") else REPO / "build" / "test"
-STORAGE = Path(os.environ.get("IMAGE_TEST_STORAGE") or BUILD_DIR / "image-test" / "storage")
+# scripts/image's defaults; IMAGE_TEST_STORAGE and IMAGE_TEST_BASE_CACHE point the test elsewhere.
+STORAGE = Path(os.environ.get("IMAGE_TEST_STORAGE") or REPO / "build" / "image")
 BASE_CACHE = Path(os.environ.get("IMAGE_TEST_BASE_CACHE") or REPO / "build" / "image-base")
 
 
@@ -45,8 +45,8 @@ class ImageTest(unittest.TestCase):
         if os.geteuid() != 0:
             raise unittest.SkipTest("building with buildah (chroot isolation, vfs) and chroot need root")
         started = time.monotonic()
-        # The user's command, with the build directory as buildah's storage and buildah chosen even where a
-        # Docker daemon answers (the image must be in buildah's storage to be mounted).
+        # The user's command, with buildah chosen even where a Docker daemon answers (the image must be in
+        # buildah's storage to be mounted).
         cp = subprocess.run([str(REPO / "scripts" / "image"), "--builder", "buildah", "--storage", str(STORAGE),
                              "--base-cache", str(BASE_CACHE)], capture_output=True, text=True, timeout=3000)
         cls.build_seconds = time.monotonic() - started
