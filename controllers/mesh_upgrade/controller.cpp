@@ -13,6 +13,19 @@
 
 namespace meshupgrade {
 
+namespace {
+
+// A cached MeshUpgrade's phase, read in place: this runs for every watch event, so no copy of the status.
+Phase phase_of(const kubert::json& mu) {
+  const auto status = mu.find("status");
+  if (status == mu.end() || !status->is_object()) return Phase::Pending;
+  const auto phase = status->find("phase");
+  if (phase == status->end() || !phase->is_string()) return Phase::Pending;
+  return parse_phase(phase->get_ref<const std::string&>()).value_or(Phase::Pending);
+}
+
+}  // namespace
+
 struct MeshUpgradeController::Impl {
   kubert::KubeApi& api;
   const kubert::Clock& clock;
@@ -45,8 +58,7 @@ struct MeshUpgradeController::Impl {
   // A change of anything but a MeshUpgrade concerns the upgrades in hand: requeue those (there are few).
   void requeue_active() {
     for (const auto& mu : informers.front()->store().list()) {
-      const auto phase = parse_phase(mu->value("status", kubert::json::object()).value("phase", "")).value_or(Phase::Pending);
-      if (!is_terminal(phase)) queue.add(kubert::ObjectKey::of(*mu).str());
+      if (!is_terminal(phase_of(*mu))) queue.add(kubert::ObjectKey::of(*mu).str());
     }
   }
 };
@@ -83,14 +95,10 @@ MeshUpgradeController::MeshUpgradeController(kubert::KubeApi& api, const kubert:
   // An upgrade that ends (or goes) frees its mesh: the ones queued behind it (Pending, WaitingForUpgrade) are
   // looked at again at once, not when something else happens to touch them (issue 17).
   mus.add_handler([&m, &mus](const kubert::json* old_obj, const kubert::json* new_obj) {
-    auto phase_of = [](const kubert::json* o) {
-      return o ? parse_phase(o->value("status", kubert::json::object()).value("phase", "")).value_or(Phase::Pending)
-               : Phase::Succeeded;
-    };
-    const Phase before = phase_of(old_obj), after = phase_of(new_obj);
-    if (!old_obj || (is_terminal(before) == is_terminal(after) && new_obj)) return;
+    if (!old_obj) return;  // a new upgrade frees nothing
+    if (new_obj && is_terminal(phase_of(*old_obj)) == is_terminal(phase_of(*new_obj))) return;
     for (const auto& mu : mus.store().list()) {
-      if (phase_of(mu.get()) == Phase::Pending) m.queue.add(kubert::ObjectKey::of(*mu).str());
+      if (phase_of(*mu) == Phase::Pending) m.queue.add(kubert::ObjectKey::of(*mu).str());
     }
   });
   for (auto* inf : {&control_plane, &cp_pods, &pull_pods, &mesh_configs, &namespaces, &crds, &deployments,

@@ -173,7 +173,8 @@ ActResult act_record_helm_release(Context& ctx, const Decision& d, Observation& 
     const json meta = written.value("chart", json::object()).value("metadata", json::object());
     v.status["helmRelease"]["chartVersion"] = meta.value("version", std::string(""));
     v.status["helmRelease"]["appVersion"] = meta.value("appVersion", std::string(""));
-    ctx.events.record(*v.object, "Normal", rollback ? "HelmRollbackRecorded" : "HelmReleaseRecorded",
+    // A rerun on a cache that has not shown our status write yet finds its own revision: no second Event.
+    if (!mine) ctx.events.record(*v.object, "Normal", rollback ? "HelmRollbackRecorded" : "HelmReleaseRecorded",
                       "Helm release " + release_name + " revision " + std::to_string(version) + " written" +
                           " (chart " + v.status["helmRelease"].value("chartVersion", std::string("?")) +
                           (rollback ? ", a rollback)" : ")") +
