@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unittest
 import time
 import http.client
 
@@ -180,6 +181,25 @@ def start(args=(), timeout=60, env=None) -> Sim:
     # Keep stdout drained so the simulator never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
     return Sim(proc, tmpdir, kubeconfig, m.group(1))
+
+
+class SimCase(unittest.TestCase):
+    """One kubesim for a whole test class, started with SIM_ARGS; k() is kubectl against it, get() its JSON."""
+    SIM_ARGS: list = []
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = start(list(cls.SIM_ARGS))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def k(self, *args, **kw):
+        return self.sim.kubectl(*args, **kw)
+
+    def get(self, *args):
+        return json.loads(self.k("get", *args, "-o", "json", check=True).stdout)
 
 
 class InProcessSim(Sim):

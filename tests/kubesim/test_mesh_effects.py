@@ -14,20 +14,8 @@ FATAL = ('{"level":"fatal","error":"Please specify the init container image usin
          '"reason":"FatalInvalidCLIParameters"}')
 
 
-class MeshEffects(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = simtest.start(["--mesh", "v1.1.3", "--meshed-workloads", "2", "--ready-delay", "0"])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def k(self, *args, **kw):
-        return self.sim.kubectl(*args, **kw)
-
-    def get(self, *args):
-        return json.loads(self.k("get", *args, "-o", "json", check=True).stdout)
+class MeshEffects(simtest.SimCase):
+    SIM_ARGS = ["--mesh", "v1.1.3", "--meshed-workloads", "2", "--ready-delay", "0"]
 
     def pods_of(self, ns, selector):
         return [p for p in self.get("pods", "-n", ns, "-l", selector)["items"]

@@ -22,25 +22,16 @@ def storage_version(crd):
     return next(v["name"] for v in crd["spec"]["versions"] if v["storage"])
 
 
-class ThreeMeshes(unittest.TestCase):
+class ThreeMeshes(simtest.SimCase):
     """v1.1.3 in mesh-a, v1.2.2-ubi8 in mesh-b, then v1.3.9 in osm-system (seeded last: its CRDs are the cluster's)."""
+    SIM_ARGS = ["--mesh", "v1.1.3@mesh-a", "--mesh", "v1.2.2-ubi8@mesh-b", "--mesh", "v1.3.9",
+                "--meshed-workloads", "2", "--ready-delay", "0.1"]
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = simtest.start(["--mesh", "v1.1.3@mesh-a", "--mesh", "v1.2.2-ubi8@mesh-b", "--mesh", "v1.3.9",
-                                 "--meshed-workloads", "2", "--ready-delay", "0.1"])
+        super().setUpClass()
         cls.seeded_crds = {c["metadata"]["name"]: c for c in json.loads(
             cls.sim.kubectl("get", "crd", "-o", "json", check=True).stdout)["items"]}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def k(self, *args, **kw):
-        return self.sim.kubectl(*args, **kw)
-
-    def get(self, *args):
-        return json.loads(self.k("get", *args, "-o", "json", check=True).stdout)
 
     def test_each_mesh_has_its_own_control_plane_named_after_its_namespace(self):
         for ns, mesh, version in (("mesh-a", "mesh-a", "v1.1.3"), ("mesh-b", "mesh-b", "v1.2.2-ubi8"),

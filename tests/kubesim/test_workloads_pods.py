@@ -19,21 +19,12 @@ def pod(name, image, cpu=None, ns="default"):
                        "spec": {"containers": [c]}})
 
 
-class PodLifecycle(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        # --extra-image is accepted and ignored (every image pulls); example.invalid/* is made to fail
-        cls.sim = simtest.start(["--node-cpu", "2", "--ready-delay", "1", "--extra-image", "registry.local/mine:7",
-                                 "--unpullable-image", "example.invalid/*"])
+class PodLifecycle(simtest.SimCase):
+    # --extra-image is accepted and ignored (every image pulls); example.invalid/* is made to fail
+    SIM_ARGS = ["--node-cpu", "2", "--ready-delay", "1", "--extra-image", "registry.local/mine:7",
+                "--unpullable-image", "example.invalid/*"]
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def k(self, *args, **kw):
-        return self.sim.kubectl(*args, **kw)
-
-    def get(self, *args):
+    def get(self, *args):  # None where the object is not there
         cp = self.k("get", *args, "-o", "json")
         return json.loads(cp.stdout) if cp.returncode == 0 else None
 

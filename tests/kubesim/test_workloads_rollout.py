@@ -23,20 +23,8 @@ def manifest(kind, name, image="nginx:latest", replicas=2, extra_spec=None):
                        "spec": spec})
 
 
-class Rollouts(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = simtest.start(["--ready-delay", "0.3", "--unpullable-image", "example.invalid/*"])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def k(self, *args, **kw):
-        return self.sim.kubectl(*args, **kw)
-
-    def get(self, *args):
-        return json.loads(self.k("get", *args, "-o", "json", check=True).stdout)
+class Rollouts(simtest.SimCase):
+    SIM_ARGS = ["--ready-delay", "0.3", "--unpullable-image", "example.invalid/*"]
 
     def rollout_ok(self, what, timeout="60s"):
         cp = self.k("rollout", "status", what, f"--timeout={timeout}")
