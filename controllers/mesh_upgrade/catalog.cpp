@@ -77,12 +77,11 @@ Release parse_release(const json& r, std::size_t index) {
   out.registry = optional_string(r, "registry", "flomesh", where);
   out.image_tag = optional_string(r, "imageTag", core, where);
   if (r.contains("imageNames")) out.image_names = r["imageNames"].get<std::map<std::string, std::string>>();
-  for (const char* c : {"controller", "injector", "sidecarInit", "bootstrap", "crds", "healthcheck"}) {
-    static const std::map<std::string, std::string> kDefault = {
-        {"controller", "osm-edge-controller"}, {"injector", "osm-edge-injector"}, {"sidecarInit", "osm-edge-sidecar-init"},
-        {"bootstrap", "osm-edge-bootstrap"},   {"crds", "osm-edge-crds"},         {"healthcheck", "osm-edge-healthcheck"}};
-    out.image_names.emplace(c, kDefault.at(c));
-  }
+  // What the charts name them, for an entry (a ConfigMap's) that does not say.
+  static const std::map<std::string, std::string> kDefaultImageNames = {
+      {"controller", "osm-edge-controller"}, {"injector", "osm-edge-injector"}, {"sidecarInit", "osm-edge-sidecar-init"},
+      {"bootstrap", "osm-edge-bootstrap"},   {"crds", "osm-edge-crds"},         {"healthcheck", "osm-edge-healthcheck"}};
+  out.image_names.insert(kDefaultImageNames.begin(), kDefaultImageNames.end());  // keeps the entry's own names
   out.min_kubernetes = r.contains("minKubernetes") ? version_field(r, "minKubernetes", where) : Semver{1, 19, 0, ""};
   out.sidecar_image = field(r, "sidecarImage", where);
   out.repo_server_image = optional_string(r, "repoServerImage", "", where);
